@@ -1,0 +1,267 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef NETBIRDD_H
+#define NETBIRDD_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <limits.h>
+#include <stdint.h>
+
+#include <event.h>
+
+#include "compat.h"
+#include "imsg.h"
+#include "nbd_ctl.h"
+
+#define NBD_VERSION		"0.1.0"
+#define NBD_CONFFILE		"/etc/netbirdd.conf"
+#define NBD_STATEDIR		"/var/lib/netbirdd"
+#define NBD_KEYFILE		"private.key"	/* in the state directory */
+#define NBD_CHROOT		"/run/netbirdd/empty"
+#define NBD_USER		"_netbird"
+#define NBD_USER_FALLBACK	"nobody"
+#define NBD_MGMT_URL		"https://api.netbird.io:443"
+#define NBD_IFNAME		"wt0"
+#define NBD_WG_PORT		51820
+#define NBD_MTU			1280
+#define NBD_MTU_MIN		576
+#define NBD_MTU_MAX		8192
+#define NBD_WG_USERSPACE	"/usr/bin/wireguard-go"
+
+/* Largest message between processes, header included. */
+#define NBD_MAX_IMSGSIZE	(256 * 1024)
+
+/* Processes.  The order is the order in which they are started. */
+enum nbd_proc {
+	PROC_PARENT,
+	PROC_MGMT,	/* management gRPC: login, sync */
+	PROC_SIGNAL,	/* signal gRPC: offers, answers, candidates */
+	PROC_ICE,	/* per-peer connections: ICE, TURN, relay, proxies */
+	PROC_METRICS,	/* connection and sync timings, push, export */
+	PROC_CONTROL,	/* serves netbirdctl on the socket the parent bound */
+	PROC_DNS,	/* name resolution for the chrooted children */
+	PROC_MAX
+};
+
+/*
+ * Every message between processes.  Sender -> receiver in the comments;
+ * payload structs sit beside the type that carries them.
+ */
+enum imsg_type {
+	IMSG_NONE,		/* never sent */
+
+	/* lifecycle */
+	IMSG_SOCKET_CONN,	/* parent -> child: fd to a sibling, enum nbd_proc */
+	IMSG_SOCKET_CONTROL,	/* parent -> control: listening fd */
+	IMSG_RECONF_CONF,	/* parent -> child: struct nbd_config */
+	IMSG_RECONF_DONE,	/* parent -> child: configuration complete */
+
+	/* key service: the private key never leaves the parent */
+	IMSG_KEY_PUBLIC,	/* parent -> child: struct nbd_key */
+	IMSG_KEY_SHARED_REQ,	/* mgmt|signal|ice -> parent: struct nbd_key */
+	IMSG_KEY_SHARED,	/* parent -> requester: struct nbd_shared_key */
+
+	/* name resolution */
+	IMSG_DNS_QUERY,		/* child -> dns */
+	IMSG_DNS_ANSWER,	/* dns -> child */
+
+	/* management: mgmt -> parent, validated, then fanned out */
+	IMSG_MGMT_STATE,
+	IMSG_MGMT_NETMAP_BEGIN,
+	IMSG_MGMT_NETMAP_PEER,
+	IMSG_MGMT_NETMAP_END,
+
+	/* peers: parent -> ice */
+	IMSG_PEER_ADD,
+	IMSG_PEER_UPDATE,
+	IMSG_PEER_DEL,
+
+	/* signal <-> ice */
+	IMSG_SIGNAL_SEND,
+	IMSG_SIGNAL_RECV,
+	IMSG_SIGNAL_STATE,
+
+	/* WireGuard intents ice -> parent; statistics parent -> ice */
+	IMSG_WG_ENDPOINT,
+	IMSG_WG_STATS,
+	IMSG_SOCKET_RAW,	/* parent -> ice: raw socket on the WG port */
+
+	/* timings: mgmt|ice -> metrics */
+	IMSG_METRIC_STAGE,
+	IMSG_METRIC_SYNC,
+	IMSG_METRIC_LOGIN,
+
+	/*
+	 * Control.  netbirdctl -> control -> owner and back; the imsg
+	 * peerid is the control connection.  Payloads in nbd_ctl.h.
+	 */
+	IMSG_CTL_SHOW_STATUS,	/* owner: parent */
+	IMSG_CTL_SHOW_PEERS,	/* owner: ice; replies IMSG_CTL_SHOW_PEER */
+	IMSG_CTL_SHOW_PEER,
+	IMSG_CTL_LOG_VERBOSE,	/* owner: parent, which tells every child */
+	IMSG_CTL_RELOAD,	/* owner: parent */
+	IMSG_CTL_RESULT,	/* struct ctl_result; ends a reply */
+	IMSG_CTL_END,		/* ends a reply stream */
+
+	IMSG_MAX
+};
+
+enum wg_backend {
+	WG_BACKEND_AUTO,
+	WG_BACKEND_KERNEL,
+	WG_BACKEND_USERSPACE
+};
+
+enum metrics_push {
+	METRICS_PUSH_AUTO,	/* as management says */
+	METRICS_PUSH_YES,
+	METRICS_PUSH_NO
+};
+
+/* Log levels; the value is what log_setverbose() takes. */
+enum nbd_log_level {
+	NBD_LOG_WARNING = -1,
+	NBD_LOG_INFO = 0,
+	NBD_LOG_DEBUG = 1
+};
+
+#define NBD_URL_MAX		256
+#define NBD_SETUPKEY_MAX	128
+
+/*
+ * The parsed configuration.  Fixed size and pointer free: it crosses
+ * socketpairs as it is.  Only mgmt receives the setup key.
+ */
+struct nbd_config {
+	char		mgmt_url[NBD_URL_MAX];
+	char		setup_key[NBD_SETUPKEY_MAX];
+	char		setup_key_file[PATH_MAX];
+	char		ifname[IFNAMSIZ];
+	char		wg_userspace[PATH_MAX];
+	char		state_dir[PATH_MAX];
+	uint16_t	wg_port;
+	uint16_t	mtu;
+	int		wg_backend;	/* enum wg_backend */
+	int		log_level;	/* enum nbd_log_level */
+	int		metrics_push;	/* enum metrics_push */
+};
+
+/* IMSG_KEY_PUBLIC, IMSG_KEY_SHARED_REQ */
+struct nbd_key {
+	uint8_t		key[32];
+};
+
+/* IMSG_KEY_SHARED */
+struct nbd_shared_key {
+	uint8_t		remote[32];
+	uint8_t		shared[32];	/* crypto_box_beforenm(remote, ours) */
+};
+
+#define NBD_DNS_HOST_MAX	256
+#define NBD_DNS_MAX_ADDRS	8
+
+/* IMSG_DNS_QUERY */
+struct dns_query {
+	uint32_t	qid;
+	uint16_t	port;
+	char		host[NBD_DNS_HOST_MAX];
+};
+
+/* IMSG_DNS_ANSWER */
+struct dns_answer {
+	uint32_t		qid;
+	int32_t			error;		/* 0, or an EAI_* code */
+	uint32_t		naddrs;
+	struct sockaddr_storage	addrs[NBD_DNS_MAX_ADDRS];
+};
+
+/* An imsgbuf driven by libevent. */
+struct imsgev {
+	struct imsgbuf	  ibuf;
+	struct event	  ev;
+	void		(*handler)(int, short, void *);
+	void		 *data;
+	short		  events;
+	enum nbd_proc	  proc;		/* the process at the other end */
+};
+
+/* What a child process is: its dispatchers, one per process it talks to. */
+struct proc_child {
+	enum nbd_proc	  proc;
+	void		(*dispatch[PROC_MAX])(struct imsgev *, struct imsg *);
+	void		(*init)(void);		/* after confinement */
+	void		(*configured)(void);	/* after each IMSG_RECONF_DONE */
+	void		(*shutdown)(void);
+};
+
+/* The state every child keeps, filled by the parent's messages. */
+struct proc_env {
+	enum nbd_proc	  proc;
+	struct nbd_config conf;
+	struct nbd_key	  pubkey;
+	int		  configured;
+	struct imsgev	 *iev[PROC_MAX];
+};
+
+/* dns.c */
+void	 dns_resolve(const struct dns_query *, struct dns_answer *);
+
+/* keys.c */
+int	 keys_load(const char *);
+const uint8_t *keys_public(void);
+const uint8_t *keys_private(void);
+
+/* parse.y */
+void	 config_defaults(struct nbd_config *);
+int	 parse_config(const char *, struct nbd_config *);
+int	 cmdline_symset(char *);
+
+/* printconf.c */
+void	 print_config(const struct nbd_config *);
+
+/* proc.c */
+extern const char *const proc_names[PROC_MAX];
+const char *imsg_type_name(uint32_t);
+pid_t	 proc_start(enum nbd_proc, int, const char *, int, int);
+void	 proc_setup(enum nbd_proc, int);
+void	 imsgev_init(struct imsgev *, int, enum nbd_proc,
+	    void (*)(int, short, void *), void *);
+void	 imsgev_add(struct imsgev *);
+void	 imsgev_clear(struct imsgev *);
+int	 imsgev_compose(struct imsgev *, uint32_t, uint32_t, pid_t, int,
+	    const void *, size_t);
+int	 imsgev_dispatch_io(struct imsgev *, short);
+__dead void proc_child_run(const struct proc_child *, int, int);
+extern struct proc_env penv;
+void	 imsg_data_exact(struct imsg *, void *, size_t, const char *);
+void	 imsg_empty(struct imsg *, const char *);
+
+/* sandbox.c */
+void	 sandbox_apply(enum nbd_proc);
+
+/* children */
+__dead void mgmt_main(int, int);
+__dead void signal_main(int, int);
+__dead void ice_main(int, int);
+__dead void metrics_main(int, int);
+__dead void control_main(int, int);
+__dead void dns_main(int, int);
+
+#endif
