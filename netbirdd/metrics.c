@@ -1,0 +1,33 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The metrics process: connection and sync timings, their push and export (issue 6).
+ * Today it is started, confined and configured, and waits for that work.
+ */
+
+#include "log.h"
+#include "netbirdd.h"
+
+static const struct proc_child metrics_proc = {
+	.proc = PROC_METRICS,
+};
+
+__dead void
+metrics_main(int debug, int verbose)
+{
+	proc_child_run(&metrics_proc, debug, verbose);
+}
