@@ -1,0 +1,122 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * netbirdd -nv: every setting, defaults included, in the order of
+ * netbirdd.conf(5), as configuration text that parses again.  A setup key
+ * given in the configuration itself is never printed; a comment says it
+ * is there, so the output parses but carries no key.  A key read from a
+ * file prints as that file, which is read again when the output is parsed.
+ * The parser keeps strings free of '"' and control characters, so they
+ * print quoted as they are.
+ */
+
+#include <stdio.h>
+
+#include "log.h"
+#include "netbirdd.h"
+
+static void	 print_management(const struct nbd_config *);
+static void	 print_interface(const struct nbd_config *);
+static void	 print_wireguard(const struct nbd_config *);
+static void	 print_logging(const struct nbd_config *);
+static void	 print_metrics(const struct nbd_config *);
+
+void
+print_config(const struct nbd_config *conf)
+{
+	print_management(conf);
+	print_interface(conf);
+	print_wireguard(conf);
+	printf("state-dir \"%s\"\n", conf->state_dir);
+	print_logging(conf);
+	print_metrics(conf);
+	fflush(stdout);
+}
+
+static void
+print_management(const struct nbd_config *conf)
+{
+	printf("management \"%s\"\n", conf->mgmt_url);
+	if (conf->setup_key_file[0] != '\0')
+		printf("setup-key file \"%s\"\n", conf->setup_key_file);
+	else if (conf->setup_key[0] != '\0')
+		printf("# setup-key hidden\n");
+	else
+		printf("# setup-key not set\n");
+}
+
+static void
+print_interface(const struct nbd_config *conf)
+{
+	printf("interface \"%s\"\n", conf->ifname);
+	printf("port %u\n", conf->wg_port);
+	printf("mtu %u\n", conf->mtu);
+}
+
+static void
+print_wireguard(const struct nbd_config *conf)
+{
+	switch (conf->wg_backend) {
+	case WG_BACKEND_AUTO:
+		printf("wireguard auto \"%s\"\n", conf->wg_userspace);
+		break;
+	case WG_BACKEND_KERNEL:
+		printf("wireguard kernel\n");
+		break;
+	case WG_BACKEND_USERSPACE:
+		printf("wireguard userspace \"%s\"\n", conf->wg_userspace);
+		break;
+	default:
+		fatalx("%s: unknown backend %d", __func__, conf->wg_backend);
+	}
+}
+
+static void
+print_logging(const struct nbd_config *conf)
+{
+	switch (conf->log_level) {
+	case NBD_LOG_WARNING:
+		printf("log level warning\n");
+		break;
+	case NBD_LOG_INFO:
+		printf("log level info\n");
+		break;
+	case NBD_LOG_DEBUG:
+		printf("log level debug\n");
+		break;
+	default:
+		fatalx("%s: unknown level %d", __func__, conf->log_level);
+	}
+}
+
+static void
+print_metrics(const struct nbd_config *conf)
+{
+	switch (conf->metrics_push) {
+	case METRICS_PUSH_AUTO:
+		printf("metrics push auto\n");
+		break;
+	case METRICS_PUSH_YES:
+		printf("metrics push yes\n");
+		break;
+	case METRICS_PUSH_NO:
+		printf("metrics push no\n");
+		break;
+	default:
+		fatalx("%s: unknown mode %d", __func__, conf->metrics_push);
+	}
+}
