@@ -220,6 +220,15 @@ struct proc_env {
 	struct imsgev	 *iev[PROC_MAX];
 };
 
+/*
+ * control.c: which process answers a client's request (or -1, with the
+ * reason in the buffer), and whether a reply of that size may come from
+ * that process.  Apart so that tests can call them.
+ */
+int	 control_request_owner(uint32_t, const void *, size_t, char *,
+	    size_t);
+int	 control_reply_valid(uint32_t, enum nbd_proc, size_t);
+
 /* dns.c */
 void	 dns_resolve(const struct dns_query *, struct dns_answer *);
 
@@ -231,6 +240,7 @@ const uint8_t *keys_private(void);
 /* parse.y */
 void	 config_defaults(struct nbd_config *);
 int	 parse_config(const char *, struct nbd_config *);
+const char *config_error(void);
 int	 cmdline_symset(char *);
 
 /* printconf.c */
@@ -239,7 +249,7 @@ void	 print_config(const struct nbd_config *);
 /* proc.c */
 extern const char *const proc_names[PROC_MAX];
 const char *imsg_type_name(uint32_t);
-pid_t	 proc_start(enum nbd_proc, int, const char *, int, int);
+pid_t	 proc_start(enum nbd_proc, int, int, int);
 void	 proc_setup(enum nbd_proc, int);
 void	 imsgev_init(struct imsgev *, int, enum nbd_proc,
 	    void (*)(int, short, void *), void *);

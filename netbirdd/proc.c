@@ -103,8 +103,7 @@ imsg_type_name(uint32_t type)
  * layout and none of the parent's memory (the private key).
  */
 pid_t
-proc_start(enum nbd_proc proc, int fd, const char *argv0, int debug,
-    int verbose)
+proc_start(enum nbd_proc proc, int fd, int debug, int verbose)
 {
 	char	*argv[8];
 	char	 title[16];
@@ -127,9 +126,12 @@ proc_start(enum nbd_proc proc, int fd, const char *argv0, int debug,
 	} else if (fcntl(fd, F_SETFD, 0) == -1)
 		fatal("%s: fcntl", __func__);
 
+	/*
+	 * A short argv[0]: libbsd's setproctitle() marks the end of a
+	 * longer one with a dot that ps(1) would show after the title.
+	 */
 	strlcpy(title, proc_names[proc], sizeof(title));
-	if ((argv[argc++] = strdup(argv0)) == NULL)
-		fatal("%s: strdup", __func__);
+	argv[argc++] = "netbirdd";
 	argv[argc++] = "-P";
 	argv[argc++] = title;
 	if (debug)
@@ -210,13 +212,11 @@ imsgev_add(struct imsgev *iev)
 {
 	short	events = EV_READ;
 
+	/* One-shot events: re-armed after every dispatch. */
 	if (imsgbuf_queuelen(&iev->ibuf) > 0)
 		events |= EV_WRITE;
-	if (iev->events != 0) {
-		if (events == iev->events)
-			return;
+	if (iev->events != 0)
 		event_del(&iev->ev);
-	}
 	iev->events = events;
 	event_set(&iev->ev, iev->ibuf.fd, events, iev->handler, iev);
 	if (event_add(&iev->ev, NULL) == -1)

@@ -1,0 +1,81 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+#ifndef NETBIRDCTL_H
+#define NETBIRDCTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "nbd_ctl.h"
+
+struct imsg;
+
+enum actions {
+	NONE,
+	SHOW_STATUS,
+	SHOW_PEERS,
+	LOG_VERBOSE,
+	LOG_BRIEF,
+	RELOAD
+};
+
+/*
+ * One way of printing replies.  status() and peer() print one reply
+ * each; tail() closes a list once the daemon has sent IMSG_CTL_END;
+ * result() prints an IMSG_CTL_RESULT, failures on err.  "now" is the
+ * time the "ago" columns count from.
+ */
+struct output {
+	void	(*status)(FILE *, const struct ctl_status *, time_t);
+	void	(*peer)(FILE *, const struct ctl_peer *, time_t);
+	void	(*tail)(FILE *, enum actions);
+	void	(*result)(FILE *, FILE *, const struct ctl_result *);
+};
+
+extern const struct output show_output;
+extern const struct output json_output;
+
+/* fmt.c */
+#define FMT_TIME_LEN	64
+#define FMT_IEC_LEN	32
+const char	*fmt_timeago(char *, size_t, int64_t, time_t);
+const char	*fmt_rfc3339(char *, size_t, int64_t);
+const char	*fmt_iec(char *, size_t, uint64_t);
+const char	*fmt_mgmt_state(int32_t);
+const char	*fmt_daemon_status(int32_t);
+const char	*fmt_peer_state(int32_t);
+const char	*fmt_conn_type(int32_t);
+const char	*fmt_backend(int32_t);
+const char	*fmt_log_level(int32_t);
+const char	*fmt_result(int32_t);
+
+/* What show_reply() needs to print one reply, and what it found. */
+struct show_ctx {
+	const struct output	*output;
+	FILE			*out;
+	FILE			*err;
+	enum actions		 action;
+	time_t			 now;
+	int			 status;	/* exit status so far */
+	const char		*errstr;	/* why a reply was refused */
+};
+
+/* show.c */
+int		 show_reply(struct show_ctx *, struct imsg *);
+
+#endif

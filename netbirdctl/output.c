@@ -1,0 +1,179 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/* Human readable output, worded as netbird status where it fits. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "netbirdd.h"
+#include "netbirdctl.h"
+
+#define PEER_FMT	"%-24s %-18s %-44s %-10s %-26s %10s %10s\n"
+
+static const char *text(char *, size_t, const char *, const char *);
+static void	 show_status(FILE *, const struct ctl_status *, time_t);
+static void	 show_mgmt(FILE *, const struct ctl_status *);
+static void	 show_signal(FILE *, const struct ctl_status *);
+static void	 show_header(FILE *);
+static void	 show_peer(FILE *, const struct ctl_peer *, time_t);
+static void	 show_tail(FILE *, enum actions);
+static void	 show_result(FILE *, FILE *, const struct ctl_result *);
+
+const struct output show_output = {
+	.status = show_status,
+	.peer = show_peer,
+	.tail = show_tail,
+	.result = show_result,
+};
+
+/* How the management connection is doing, followed by its URL. */
+static const char *const mgmt_phrases[] = {
+	[CTL_MGMT_IDLE] =		"Not connected to",
+	[CTL_MGMT_CONNECTING] =		"Connecting to",
+	[CTL_MGMT_CONNECTED] =		"Connected to",
+	[CTL_MGMT_NEEDS_LOGIN] =	"Needs login at",
+	[CTL_MGMT_LOGIN_FAILED] =	"Login failed at",
+	[CTL_MGMT_DISCONNECTED] =	"Disconnected from",
+};
+
+static int	peers_shown;
+
+/*
+ * A string from the daemon, made safe for a terminal: anything but
+ * printable ASCII becomes '?'.  An empty string prints as "none".
+ */
+static const char *
+text(char *buf, size_t len, const char *s, const char *none)
+{
+	size_t	i;
+
+	if (s[0] == '\0')
+		return none;
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+show_status(FILE *out, const struct ctl_status *st, time_t now)
+{
+	char	buf[CTL_NAME_LEN], t[FMT_TIME_LEN];
+
+	fprintf(out, "Daemon version: %s\n",
+	    text(buf, sizeof(buf), st->version, "N/A"));
+	fprintf(out, "Started: %s\n",
+	    fmt_timeago(t, sizeof(t), st->started, now));
+	show_mgmt(out, st);
+	show_signal(out, st);
+	fprintf(out, "Interface: %s (%s), port %u, MTU %u\n",
+	    text(buf, sizeof(buf), st->ifname, "N/A"),
+	    fmt_backend(st->wg_backend), st->wg_port, st->mtu);
+	fprintf(out, "Public key: %s\n",
+	    text(buf, sizeof(buf), st->pubkey, "N/A"));
+	fprintf(out, "NetBird IP: %s\n",
+	    text(buf, sizeof(buf), st->address, "N/A"));
+	fprintf(out, "FQDN: %s\n", text(buf, sizeof(buf), st->fqdn, "N/A"));
+	if (st->last_sync <= 0)
+		fprintf(out, "Last sync: never\n");
+	else
+		fprintf(out, "Last sync: %s (serial %" PRIu64 ")\n",
+		    fmt_timeago(t, sizeof(t), st->last_sync, now), st->serial);
+	fprintf(out, "Peers count: %" PRIu32 "/%" PRIu32 " Connected\n",
+	    st->peers_connected, st->peers_total);
+	fprintf(out, "Log level: %s\n", fmt_log_level(st->log_level));
+}
+
+static void
+show_mgmt(FILE *out, const struct ctl_status *st)
+{
+	char		 url[CTL_URL_LEN], err[CTL_MSG_LEN];
+	const char	*phrase = "Unknown state at";
+
+	if (st->mgmt_state >= 0 &&
+	    (size_t)st->mgmt_state < nitems(mgmt_phrases))
+		phrase = mgmt_phrases[st->mgmt_state];
+	fprintf(out, "Management: %s %s", phrase,
+	    text(url, sizeof(url), st->mgmt_url, "N/A"));
+	if (st->mgmt_state != CTL_MGMT_CONNECTED && st->mgmt_error[0] != '\0')
+		fprintf(out, ", reason: %s",
+		    text(err, sizeof(err), st->mgmt_error, ""));
+	fprintf(out, "\n");
+}
+
+static void
+show_signal(FILE *out, const struct ctl_status *st)
+{
+	char	url[CTL_URL_LEN];
+
+	if (st->signal_connected)
+		fprintf(out, "Signal: Connected to %s\n",
+		    text(url, sizeof(url), st->signal_url, "N/A"));
+	else if (st->signal_url[0] != '\0')
+		fprintf(out, "Signal: Disconnected from %s\n",
+		    text(url, sizeof(url), st->signal_url, ""));
+	else
+		fprintf(out, "Signal: Disconnected\n");
+}
+
+static void
+show_header(FILE *out)
+{
+	fprintf(out, PEER_FMT, "NAME", "IP", "PUBLIC KEY", "STATE",
+	    "HANDSHAKE", "RX", "TX");
+}
+
+static void
+show_peer(FILE *out, const struct ctl_peer *p, time_t now)
+{
+	char	name[CTL_NAME_LEN], addr[CTL_ADDR_LEN], key[CTL_KEY_LEN];
+	char	t[FMT_TIME_LEN], rx[FMT_IEC_LEN], tx[FMT_IEC_LEN];
+
+	if (peers_shown++ == 0)
+		show_header(out);
+	fprintf(out, PEER_FMT, text(name, sizeof(name), p->fqdn, "-"),
+	    text(addr, sizeof(addr), p->address, "-"),
+	    text(key, sizeof(key), p->pubkey, "-"),
+	    fmt_peer_state(p->state),
+	    fmt_timeago(t, sizeof(t), p->last_handshake, now),
+	    fmt_iec(rx, sizeof(rx), p->rx_bytes),
+	    fmt_iec(tx, sizeof(tx), p->tx_bytes));
+}
+
+/* An empty list still prints its header. */
+static void
+show_tail(FILE *out, enum actions action)
+{
+	if (action == SHOW_PEERS && peers_shown == 0)
+		show_header(out);
+	peers_shown = 0;
+}
+
+static void
+show_result(FILE *out, FILE *err, const struct ctl_result *res)
+{
+	char	msg[CTL_MSG_LEN];
+
+	if (res->code == CTL_RES_OK) {
+		fprintf(out, "%s\n",
+		    text(msg, sizeof(msg), res->msg, "request processed"));
+		return;
+	}
+	fprintf(err, "netbirdctl: %s: %s\n", fmt_result(res->code),
+	    text(msg, sizeof(msg), res->msg, "no reason given"));
+}

@@ -1,0 +1,180 @@
+#!/bin/sh
+# netbirdctl against a real netbirdd in a network namespace: every
+# command, text and JSON, a reload with a good and a broken file, a
+# client that is not root, and clients that send garbage, stop half way,
+# break the protocol or come by the hundred.  Afterwards netbirdctl must
+# still work and every daemon process must be the one that started.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need_cmd ip setpriv timeout
+[ -x "$PYTHON" ] || { skip "$(basename "$0"): no $PYTHON"; exit 0; }
+CLIENT="$PYTHON $(dirname "$0")/client.py"
+HEADER=$TOP/netbirdd/netbirdd.h
+
+daemon_setup nbdctl
+sed -i 's/^log level .*/log level info/' "$conf"
+daemon_start || { notok "daemon starts"; cat "$tmp/log"; exit 1; }
+ok "daemon starts"
+kids=$(ps --ppid "$pid" -o pid= | sort | tr -d ' ' | tr '\n' ' ')
+
+ctl() { timeout 10 "$NETBIRDCTL" -s "$sock" "$@"; }
+client() { timeout 30 $CLIENT "$sock" "$HEADER" "$@"; }
+# has FILE REGEX: a line of FILE matches
+has() { grep -Eq -- "$2" "$1"; }
+# alive: the parent and the children it started are all still there
+alive() {
+	kill -0 "$pid" 2>/dev/null || return 1
+	now=$(ps --ppid "$pid" -o pid= | sort | tr -d ' ' | tr '\n' ' ')
+	[ "$now" = "$kids" ]
+}
+debug_lines() { grep -c '^control: client' "$tmp/log"; }
+
+# show status
+pub=$(wg pubkey <"$tmp/state/private.key" 2>/dev/null)
+ctl show status >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 124 ]; then
+	notok "show status: no answer within 10 s"
+	cat "$tmp/log"
+	exit 1
+fi
+check "show status: exit status 0" test "$rc" -eq 0
+check "show status: 11 lines" test "$(wc -l <"$tmp/out")" -eq 11
+check "show status: daemon version" has "$tmp/out" '^Daemon version: [0-9]'
+check "show status: management URL and state" \
+    has "$tmp/out" '^Management: Not connected to http://127\.0\.0\.1:1$'
+check "show status: our public key" \
+    grep -qxF "Public key: $pub" "$tmp/out"
+check "show status: interface line" \
+    has "$tmp/out" "^Interface: nbt[0-9]+ \\((N/A|Userspace|Kernel)\\), port 51820, MTU 1280$"
+check "show status: never synced" grep -qx 'Last sync: never' "$tmp/out"
+check "show status: peers count" \
+    grep -qx 'Peers count: 0/0 Connected' "$tmp/out"
+check "show status: log level info" grep -qx 'Log level: info' "$tmp/out"
+check "show status: nothing on stderr" test ! -s "$tmp/err"
+ctl sh st >"$tmp/out2"
+check "sh st: the same as show status" cmp -s "$tmp/out" "$tmp/out2"
+
+# show peers: no network map yet, so only the header
+ctl show peers >"$tmp/out"
+check "show peers: exit status 0" test $? -eq 0
+check "show peers: the header alone" sh -c "test \$(wc -l <'$tmp/out') -eq 1 \
+    && grep -Eq '^NAME +IP +PUBLIC KEY +STATE +HANDSHAKE +RX +TX$' '$tmp/out'"
+
+# JSON
+ctl -j show status >"$tmp/out"
+check "-j show status: one line" test "$(wc -l <"$tmp/out")" -eq 1
+check "-j show status: JSON with netbird status --json names" \
+    $PYTHON -c "
+import json, sys
+d = json.load(open('$tmp/out'))
+assert d['publicKey'] == '$pub', d['publicKey']
+assert d['management'] == {'url': 'http://127.0.0.1:1',
+    'connected': False, 'error': ''}, d['management']
+assert d['peers'] == {'total': 0, 'connected': 0}
+assert d['wireguardPort'] == 51820 and d['daemonStatus'] == 'Idle'
+assert d['logLevel'] == 'info'"
+ctl -j show peers >"$tmp/out"
+check "-j show peers: empty list" $PYTHON -c "
+import json
+d = json.load(open('$tmp/out'))
+assert d == {'peers': {'details': [], 'total': 0, 'connected': 0}}, d"
+
+# log verbose, log brief: the control child's debug lines come and go
+ctl log verbose >"$tmp/out"
+check "log verbose: exit status 0" test $? -eq 0
+check "log verbose: status says debug" \
+    sh -c "'$NETBIRDCTL' -s '$sock' show status | grep -qx 'Log level: debug'"
+before=$(debug_lines)
+ctl show status >/dev/null
+check "log verbose: the control child logs at debug level" \
+    wait_until 5 test "$(debug_lines)" -gt "$before"
+ctl log brief >"$tmp/out"
+check "log brief: exit status 0" test $? -eq 0
+check "log brief: status says info" \
+    sh -c "'$NETBIRDCTL' -s '$sock' show status | grep -qx 'Log level: info'"
+before=$(debug_lines)
+ctl show status >/dev/null
+ctl show peers >/dev/null
+sleep 0.3
+check "log brief: the control child stops logging debug lines" \
+    test "$(debug_lines)" -eq "$before"
+
+# reload: a good file takes effect, a broken one changes nothing
+sed -i 's,^management .*,management "http://127.0.0.1:2",' "$conf"
+ctl reload >"$tmp/out" 2>"$tmp/err"
+check "reload: exit status 0" test $? -eq 0
+check "reload: the new management URL is in effect" sh -c \
+    "'$NETBIRDCTL' -s '$sock' show status | grep -q 'to http://127.0.0.1:2$'"
+cp "$conf" "$tmp/good.conf"
+sed -i 's,^management .*,management "http://127.0.0.1:3",' "$conf"
+echo 'this is not a setting' >>"$conf"
+line=$(wc -l <"$conf")
+ctl reload >"$tmp/out" 2>"$tmp/err"
+check "reload, broken file: exit status 1" test $? -eq 1
+check "reload, broken file: one line on stderr naming the failure" sh -c \
+    "test \$(wc -l <'$tmp/err') -eq 1 && grep -q '^netbirdctl: failed: ' '$tmp/err'"
+check "reload, broken file: netbirdctl names the file and line" \
+    grep -qF "$conf:$line: " "$tmp/err"
+check "reload, broken file: the daemon keeps running" alive
+check "reload, broken file: the old configuration stays" sh -c \
+    "'$NETBIRDCTL' -s '$sock' show status | grep -q 'to http://127.0.0.1:2$'"
+cp "$tmp/good.conf" "$conf"
+
+# A client that is not root: the socket's mode keeps it out, and if the
+# mode were wrong, the control child's SO_PEERCRED check would.
+chmod 0711 "$tmp"
+setpriv --reuid nobody --regid nogroup --clear-groups \
+    timeout 10 "$NETBIRDCTL" -s "$sock" show status >"$tmp/out" 2>"$tmp/err"
+check "non-root: refused" test $? -eq 1
+check "non-root: permission denied on connect" \
+    grep -qx "netbirdctl: connect: $sock: Permission denied" "$tmp/err"
+chmod 0666 "$sock"
+setpriv --reuid nobody --regid nogroup --clear-groups \
+    timeout 10 "$NETBIRDCTL" -s "$sock" show status >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "non-root past a wrong mode: refused, nothing shown" \
+    sh -c "test $rc -eq 1 && test ! -s '$tmp/out'"
+check "non-root past a wrong mode: the control child logs the uid" \
+    has "$tmp/log" "^control: control_accept: refused pid [0-9]+, uid $(id -u nobody): not root$"
+chmod 0600 "$sock"
+chmod 0700 "$tmp"
+
+# Hostile clients
+check "garbage bytes: the client is dropped" \
+    test "$(client garbage)" = dropped
+check "garbage bytes: one warning" has "$tmp/log" 'client [0-9]+: malformed message'
+check "oversized message: the client is dropped" \
+    test "$(client oversize)" = dropped
+check "half a header, then gone" test "$(client halfheader)" = "sent and closed"
+check "half a message, then gone" test "$(client halfmessage)" = "sent and closed"
+check "file descriptor passed: the client is dropped" \
+    test "$(client fdpass)" = dropped
+for kind in unknown size level reply; do
+	check "bad request ($kind): CTL_RES_BADREQ, then closed, nothing more served" \
+	    test "$(client badrequest $kind)" = "IMSG_CTL_RESULT(3) closed"
+done
+check "bad request: the reason is logged" \
+    has "$tmp/log" 'client [0-9]+: bad request: log level 7 out of range'
+check "three requests in one write: answered in order" \
+    test "$(client pipeline)" = "SHOW_STATUS END END SHOW_STATUS END"
+check "50 clients that ask and go before the answer" \
+    test "$(client earlyclose 50)" = done
+check "200 clients that connect and close" test "$(client churn 200)" = done
+flood=$(client flood 100)
+echo "# flood: $flood"
+check "100 connections at once: opened and closed" \
+    sh -c "echo '$flood' | grep -q '^[0-9]* connected'"
+check "100 connections: the control child paused accepting" \
+    has "$tmp/log" '^control: 32 clients: not accepting for 1 s$'
+
+# After all that
+check "netbirdctl works again after the flood" \
+    wait_until 10 "$NETBIRDCTL" -s "$sock" show status
+check "show peers still answers" sh -c "'$NETBIRDCTL' -s '$sock' show peers >/dev/null"
+check "every daemon process is still the one that started" alive
+check "no process logged a fatal error" sh -c "! grep -q 'fatal' '$tmp/log'"
+
+# The control child alone, played against by a script.
+timeout 300 "$PYTHON" "$(dirname "$0")/control_child.py" || FAILED=1
+finish

@@ -1,0 +1,1005 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * Unit tests for the control protocol: netbirdctl's formatting (text
+ * and JSON), its command parser and its checks on replies, and the
+ * control process's checks on requests and on owners' replies.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netbirdd.h"
+#include "netbirdctl.h"
+#include "parser.h"
+
+#define NOW	((time_t)1800000000)	/* 2027-01-15T08:00:00Z */
+#define KEY_A	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+#define KEY_B	"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
+#define KEY_ME	"Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE="
+
+/* Output captured in memory. */
+struct capture {
+	FILE	*out;
+	FILE	*err;
+	char	*obuf;
+	char	*ebuf;
+	size_t	 olen;
+	size_t	 elen;
+};
+
+static int	 failed;
+
+static void	 check(int, const char *);
+static void	 check_str(const char *, const char *, const char *);
+static void	 cap_open(struct capture *);
+static void	 cap_close(struct capture *);
+static void	 status_full(struct ctl_status *);
+static void	 peer_a(struct ctl_peer *);
+static void	 peer_b(struct ctl_peer *);
+static void	 test_timeago(void);
+static void	 test_iec(void);
+static void	 test_rfc3339(void);
+static void	 test_names(void);
+static void	 test_status_text(void);
+static void	 test_status_sparse(void);
+static void	 test_status_states(void);
+static void	 test_peers_text(void);
+static void	 reset_text(void);
+static void	 test_text_unsafe(void);
+static void	 test_result_text(void);
+static void	 test_status_json(void);
+static void	 test_peers_json(void);
+static void	 test_json_escape(void);
+static void	 test_result_json(void);
+static const struct parse_result *parse_words(const char *);
+static void	 test_parser(void);
+static int	 reply(enum actions, uint32_t, const void *, size_t,
+		    struct capture *, int *);
+static void	 test_replies(void);
+static void	 test_requests(void);
+static void	 test_owner_replies(void);
+
+static void
+check(int ok, const char *what)
+{
+	printf("%s - %s\n", ok ? "ok" : "not ok", what);
+	if (!ok)
+		failed = 1;
+}
+
+static void
+check_str(const char *got, const char *want, const char *what)
+{
+	int	ok = strcmp(got, want) == 0;
+
+	check(ok, what);
+	if (!ok)
+		printf("# got:\n%s\n# want:\n%s\n", got, want);
+}
+
+static void
+cap_open(struct capture *c)
+{
+	memset(c, 0, sizeof(*c));
+	if ((c->out = open_memstream(&c->obuf, &c->olen)) == NULL ||
+	    (c->err = open_memstream(&c->ebuf, &c->elen)) == NULL) {
+		perror("open_memstream");
+		exit(1);
+	}
+}
+
+/* After this, obuf and ebuf hold what was written; free() them. */
+static void
+cap_close(struct capture *c)
+{
+	fclose(c->out);
+	fclose(c->err);
+}
+
+static void
+status_full(struct ctl_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	strlcpy(st->version, "0.1.0", sizeof(st->version));
+	strlcpy(st->mgmt_url, "https://api.netbird.io:443",
+	    sizeof(st->mgmt_url));
+	strlcpy(st->signal_url, "https://signal.netbird.io:443",
+	    sizeof(st->signal_url));
+	strlcpy(st->ifname, "wt0", sizeof(st->ifname));
+	strlcpy(st->pubkey, KEY_ME, sizeof(st->pubkey));
+	strlcpy(st->address, "100.64.0.5/16", sizeof(st->address));
+	strlcpy(st->fqdn, "host.netbird.cloud", sizeof(st->fqdn));
+	st->started = NOW - 7320;
+	st->last_sync = NOW - 12;
+	st->serial = 42;
+	st->peers_total = 3;
+	st->peers_connected = 1;
+	st->mgmt_state = CTL_MGMT_CONNECTED;
+	st->signal_connected = 1;
+	st->wg_backend = WG_BACKEND_USERSPACE;
+	st->log_level = NBD_LOG_INFO;
+	st->wg_port = 51820;
+	st->mtu = 1280;
+}
+
+static void
+peer_a(struct ctl_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	strlcpy(p->fqdn, "peer-a.netbird.cloud", sizeof(p->fqdn));
+	strlcpy(p->address, "100.64.0.2", sizeof(p->address));
+	strlcpy(p->pubkey, KEY_A, sizeof(p->pubkey));
+	strlcpy(p->local_type, "host", sizeof(p->local_type));
+	strlcpy(p->remote_type, "srflx", sizeof(p->remote_type));
+	strlcpy(p->local_endpoint, "192.0.2.1:51820",
+	    sizeof(p->local_endpoint));
+	strlcpy(p->remote_endpoint, "198.51.100.7:40000",
+	    sizeof(p->remote_endpoint));
+	p->last_update = NOW - 300;
+	p->last_handshake = NOW - 65;
+	p->latency_ns = 12345678;
+	p->rx_bytes = 1536;
+	p->tx_bytes = 3 * 1024 * 1024;
+	p->state = CTL_PEER_CONNECTED;
+	p->conn_type = CTL_CONN_P2P;
+}
+
+static void
+peer_b(struct ctl_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	strlcpy(p->fqdn, "a-much-longer-peer-name.example.com",
+	    sizeof(p->fqdn));
+	strlcpy(p->address, "100.64.0.3", sizeof(p->address));
+	strlcpy(p->pubkey, KEY_B, sizeof(p->pubkey));
+	p->state = CTL_PEER_IDLE;
+	p->conn_type = CTL_CONN_NONE;
+}
+
+static void
+test_timeago(void)
+{
+	static const struct {
+		int64_t		 when;
+		const char	*want;
+	} t[] = {
+		{ 0,			"-" },
+		{ -5,			"-" },
+		{ INT64_MIN,		"-" },
+		{ NOW,			"Now" },
+		{ NOW + 3600,		"Now" },
+		{ INT64_MAX,		"Now" },
+		{ NOW - 1,		"1 second ago" },
+		{ NOW - 2,		"2 seconds ago" },
+		{ NOW - 59,		"59 seconds ago" },
+		{ NOW - 60,		"1 minute ago" },
+		{ NOW - 61,		"1 minute, 1 second ago" },
+		{ NOW - 65,		"1 minute, 5 seconds ago" },
+		{ NOW - 120,		"2 minutes ago" },
+		{ NOW - 3599,		"59 minutes, 59 seconds ago" },
+		{ NOW - 3600,		"1 hour ago" },
+		{ NOW - 3660,		"1 hour, 1 minute ago" },
+		{ NOW - 3659,		"1 hour ago" },
+		{ NOW - 7322,		"2 hours, 2 minutes ago" },
+		{ NOW - 86399,		"23 hours, 59 minutes ago" },
+		{ NOW - 86400,		"1 day ago" },
+		{ NOW - 90000,		"1 day, 1 hour ago" },
+		{ NOW - 3 * 86400 - 5 * 3600, "3 days, 5 hours ago" },
+		{ NOW - 400 * 86400,	"400 days ago" },
+		{ 1,			"20833 days, 7 hours ago" },
+	};
+	char	buf[FMT_TIME_LEN], what[128];
+	size_t	i;
+
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(what, sizeof(what), "time ago: %s",
+		    t[i].want);
+		check_str(fmt_timeago(buf, sizeof(buf), t[i].when, NOW),
+		    t[i].want, what);
+	}
+}
+
+static void
+test_iec(void)
+{
+	static const struct {
+		uint64_t	 bytes;
+		const char	*want;
+	} t[] = {
+		{ 0,				"0 B" },
+		{ 1,				"1 B" },
+		{ 1023,				"1023 B" },
+		{ 1024,				"1.0 KiB" },
+		{ 1536,				"1.5 KiB" },
+		{ 1024 * 1024 - 1,		"1024.0 KiB" },
+		{ 1024 * 1024,			"1.0 MiB" },
+		{ 5ULL * 1024 * 1024 * 1024 / 2, "2.5 GiB" },
+		{ 1ULL << 40,			"1.0 TiB" },
+		{ 1ULL << 50,			"1.0 PiB" },
+		{ 1ULL << 60,			"1.0 EiB" },
+		{ UINT64_MAX,			"16.0 EiB" },
+	};
+	char	buf[FMT_IEC_LEN], what[128];
+	size_t	i;
+
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(what, sizeof(what), "IEC: %llu is %s",
+		    (unsigned long long)t[i].bytes, t[i].want);
+		check_str(fmt_iec(buf, sizeof(buf), t[i].bytes), t[i].want,
+		    what);
+	}
+}
+
+static void
+test_rfc3339(void)
+{
+	char	buf[FMT_TIME_LEN];
+
+	check_str(fmt_rfc3339(buf, sizeof(buf), NOW), "2027-01-15T08:00:00Z",
+	    "RFC 3339: a time in UTC");
+	check_str(fmt_rfc3339(buf, sizeof(buf), 1), "1970-01-01T00:00:01Z",
+	    "RFC 3339: the first second");
+	check_str(fmt_rfc3339(buf, sizeof(buf), 0), "0001-01-01T00:00:00Z",
+	    "RFC 3339: never is Go's zero time");
+	check_str(fmt_rfc3339(buf, sizeof(buf), -1), "0001-01-01T00:00:00Z",
+	    "RFC 3339: negative is Go's zero time");
+	check_str(fmt_rfc3339(buf, sizeof(buf), INT64_MAX),
+	    "0001-01-01T00:00:00Z", "RFC 3339: beyond year 9999 is zero");
+	check_str(fmt_rfc3339(buf, sizeof(buf), 253402300799LL),
+	    "9999-12-31T23:59:59Z", "RFC 3339: the last second of 9999");
+}
+
+static void
+test_names(void)
+{
+	check_str(fmt_peer_state(CTL_PEER_CONNECTING), "Connecting",
+	    "name: peer state");
+	check_str(fmt_peer_state(-1), "Unknown", "name: negative state");
+	check_str(fmt_peer_state(INT32_MAX), "Unknown", "name: huge state");
+	check_str(fmt_conn_type(CTL_CONN_RELAYED), "Relayed",
+	    "name: relayed");
+	check_str(fmt_daemon_status(CTL_MGMT_DISCONNECTED), "Connecting",
+	    "name: a lost management connection is Connecting");
+	check_str(fmt_mgmt_state(CTL_MGMT_LOGIN_FAILED), "LoginFailed",
+	    "name: login failed");
+	check_str(fmt_backend(WG_BACKEND_KERNEL), "Kernel", "name: kernel");
+	check_str(fmt_log_level(NBD_LOG_WARNING), "warning",
+	    "name: log level warning");
+	check_str(fmt_log_level(2), "trace", "name: log level 2 (-vv)");
+	check_str(fmt_log_level(-2), "unknown", "name: log level -2");
+	check_str(fmt_result(CTL_RES_BADREQ), "bad request",
+	    "name: bad request");
+	check_str(fmt_result(4), "Unknown", "name: result 4");
+}
+
+static void
+test_status_text(void)
+{
+	struct capture		c;
+	struct ctl_status	st;
+
+	status_full(&st);
+	cap_open(&c);
+	show_output.status(c.out, &st, NOW);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "Daemon version: 0.1.0\n"
+	    "Started: 2 hours, 2 minutes ago\n"
+	    "Management: Connected to https://api.netbird.io:443\n"
+	    "Signal: Connected to https://signal.netbird.io:443\n"
+	    "Interface: wt0 (Userspace), port 51820, MTU 1280\n"
+	    "Public key: " KEY_ME "\n"
+	    "NetBird IP: 100.64.0.5/16\n"
+	    "FQDN: host.netbird.cloud\n"
+	    "Last sync: 12 seconds ago (serial 42)\n"
+	    "Peers count: 1/3 Connected\n"
+	    "Log level: info\n",
+	    "text: show status, connected");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+/* What a daemon that has not reached management yet reports. */
+static void
+test_status_sparse(void)
+{
+	struct capture		c;
+	struct ctl_status	st;
+
+	memset(&st, 0, sizeof(st));
+	strlcpy(st.mgmt_url, "http://127.0.0.1:1", sizeof(st.mgmt_url));
+	st.log_level = NBD_LOG_WARNING;
+	cap_open(&c);
+	show_output.status(c.out, &st, NOW);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "Daemon version: N/A\n"
+	    "Started: -\n"
+	    "Management: Not connected to http://127.0.0.1:1\n"
+	    "Signal: Disconnected\n"
+	    "Interface: N/A (N/A), port 0, MTU 0\n"
+	    "Public key: N/A\n"
+	    "NetBird IP: N/A\n"
+	    "FQDN: N/A\n"
+	    "Last sync: never\n"
+	    "Peers count: 0/0 Connected\n"
+	    "Log level: warning\n",
+	    "text: show status, nothing known yet");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_status_states(void)
+{
+	static const struct {
+		int32_t		 state;
+		const char	*error;
+		const char	*want;
+	} t[] = {
+		{ CTL_MGMT_CONNECTING, "",
+		    "Management: Connecting to http://m\n" },
+		{ CTL_MGMT_DISCONNECTED, "connection refused",
+		    "Management: Disconnected from http://m, "
+		    "reason: connection refused\n" },
+		{ CTL_MGMT_LOGIN_FAILED, "setup key invalid",
+		    "Management: Login failed at http://m, "
+		    "reason: setup key invalid\n" },
+		{ CTL_MGMT_NEEDS_LOGIN, "",
+		    "Management: Needs login at http://m\n" },
+		{ CTL_MGMT_CONNECTED, "old error",
+		    "Management: Connected to http://m\n" },
+		{ 99, "x", "Management: Unknown state at http://m, "
+		    "reason: x\n" },
+		{ -1, "", "Management: Unknown state at http://m\n" },
+	};
+	struct capture		c;
+	struct ctl_status	st;
+	char			what[128];
+	size_t			i;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(&st, 0, sizeof(st));
+		strlcpy(st.mgmt_url, "http://m", sizeof(st.mgmt_url));
+		strlcpy(st.mgmt_error, t[i].error, sizeof(st.mgmt_error));
+		strlcpy(st.signal_url, "http://s", sizeof(st.signal_url));
+		st.mgmt_state = t[i].state;
+		cap_open(&c);
+		show_output.status(c.out, &st, NOW);
+		cap_close(&c);
+		snprintf(what, sizeof(what), "text: management state %d",
+		    t[i].state);
+		check(strstr(c.obuf, t[i].want) != NULL, what);
+		if (i == 0)
+			check(strstr(c.obuf,
+			    "Signal: Disconnected from http://s\n") != NULL,
+			    "text: signal disconnected, with its URL");
+		free(c.obuf);
+		free(c.ebuf);
+	}
+}
+
+static void
+test_peers_text(void)
+{
+	struct capture		c;
+	struct ctl_peer		p;
+
+	cap_open(&c);
+	peer_a(&p);
+	show_output.peer(c.out, &p, NOW);
+	peer_b(&p);
+	show_output.peer(c.out, &p, NOW);
+	show_output.tail(c.out, SHOW_PEERS);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "NAME                     IP                 PUBLIC KEY         "
+	    "                          STATE      HANDSHAKE                "
+	    "          RX         TX\n"
+	    "peer-a.netbird.cloud     100.64.0.2         " KEY_A " Connected "
+	    " 1 minute, 5 seconds ago       1.5 KiB    3.0 MiB\n"
+	    "a-much-longer-peer-name.example.com 100.64.0.3         " KEY_B
+	    " Idle       -                                 0 B        0 B\n",
+	    "text: show peers, two peers, one name too long for its column");
+	free(c.obuf);
+	free(c.ebuf);
+
+	cap_open(&c);
+	show_output.tail(c.out, SHOW_PEERS);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "NAME                     IP                 PUBLIC KEY         "
+	    "                          STATE      HANDSHAKE                "
+	    "          RX         TX\n",
+	    "text: show peers, empty list prints only the header");
+	free(c.obuf);
+	free(c.ebuf);
+
+	cap_open(&c);
+	show_output.tail(c.out, SHOW_STATUS);
+	cap_close(&c);
+	check_str(c.obuf, "", "text: the end of show status prints nothing");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+/* Forget a list show_reply() started: the text output counts peers. */
+static void
+reset_text(void)
+{
+	FILE	*null;
+
+	if ((null = fopen("/dev/null", "w")) == NULL)
+		exit(1);
+	show_output.tail(null, NONE);
+	fclose(null);
+}
+
+/* Strings from the network must not reach a terminal as they are. */
+static void
+test_text_unsafe(void)
+{
+	struct capture		c;
+	struct ctl_peer		p;
+
+	peer_b(&p);
+	strlcpy(p.fqdn, "evil\x1b[2J\rname\x7f\xc3\xa9", sizeof(p.fqdn));
+	p.address[0] = '\0';
+	cap_open(&c);
+	show_output.peer(c.out, &p, NOW);
+	show_output.tail(c.out, SHOW_PEERS);
+	cap_close(&c);
+	check(strstr(c.obuf, "\nevil?[2J?name???         -                  "
+	    KEY_B " Idle ") != NULL,
+	    "text: control, DEL and non-ASCII bytes print as '?', empty "
+	    "as '-'");
+	check(strchr(c.obuf, '\x1b') == NULL, "text: no escape reaches "
+	    "the terminal");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_result_text(void)
+{
+	struct capture		c;
+	struct ctl_result	res;
+
+	memset(&res, 0, sizeof(res));
+	cap_open(&c);
+	show_output.result(c.out, c.err, &res);
+	cap_close(&c);
+	check_str(c.obuf, "request processed\n",
+	    "text: ok without a message");
+	check_str(c.ebuf, "", "text: ok writes nothing to stderr");
+	free(c.obuf);
+	free(c.ebuf);
+
+	res.code = CTL_RES_FAILED;
+	strlcpy(res.msg, "/etc/netbirdd.conf:3: syntax error",
+	    sizeof(res.msg));
+	cap_open(&c);
+	show_output.result(c.out, c.err, &res);
+	cap_close(&c);
+	check_str(c.obuf, "", "text: a failure writes nothing to stdout");
+	check_str(c.ebuf,
+	    "netbirdctl: failed: /etc/netbirdd.conf:3: syntax error\n",
+	    "text: a failure and its reason on stderr");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_status_json(void)
+{
+	struct capture		c;
+	struct ctl_status	st;
+
+	status_full(&st);
+	cap_open(&c);
+	json_output.status(c.out, &st, NOW);
+	json_output.tail(c.out, SHOW_STATUS);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "{\"daemonVersion\":\"0.1.0\",\"daemonStatus\":\"Connected\","
+	    "\"management\":{\"url\":\"https://api.netbird.io:443\","
+	    "\"connected\":true,\"error\":\"\"},"
+	    "\"signal\":{\"url\":\"https://signal.netbird.io:443\","
+	    "\"connected\":true,\"error\":\"\"},"
+	    "\"netbirdIp\":\"100.64.0.5/16\",\"publicKey\":\"" KEY_ME "\","
+	    "\"usesKernelInterface\":false,\"interfaceName\":\"wt0\","
+	    "\"wireguardPort\":51820,\"mtu\":1280,"
+	    "\"fqdn\":\"host.netbird.cloud\","
+	    "\"peers\":{\"total\":3,\"connected\":1},"
+	    "\"lastSync\":\"2027-01-15T07:59:48Z\",\"networkSerial\":42,"
+	    "\"startedAt\":\"2027-01-15T05:58:00Z\",\"logLevel\":\"info\"}\n",
+	    "JSON: show status, one line, netbird status --json names");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_peers_json(void)
+{
+	struct capture		c;
+	struct ctl_peer		p;
+
+	cap_open(&c);
+	peer_a(&p);
+	json_output.peer(c.out, &p, NOW);
+	peer_b(&p);
+	json_output.peer(c.out, &p, NOW);
+	json_output.tail(c.out, SHOW_PEERS);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "{\"peers\":{\"details\":["
+	    "{\"fqdn\":\"peer-a.netbird.cloud\",\"netbirdIp\":\"100.64.0.2\","
+	    "\"publicKey\":\"" KEY_A "\",\"status\":\"Connected\","
+	    "\"lastStatusUpdate\":\"2027-01-15T07:55:00Z\","
+	    "\"connectionType\":\"P2P\","
+	    "\"iceCandidateType\":{\"local\":\"host\",\"remote\":\"srflx\"},"
+	    "\"iceCandidateEndpoint\":{\"local\":\"192.0.2.1:51820\","
+	    "\"remote\":\"198.51.100.7:40000\"},\"relayAddress\":\"\","
+	    "\"lastWireguardHandshake\":\"2027-01-15T07:58:55Z\","
+	    "\"transferReceived\":1536,\"transferSent\":3145728,"
+	    "\"latency\":12345678},"
+	    "{\"fqdn\":\"a-much-longer-peer-name.example.com\","
+	    "\"netbirdIp\":\"100.64.0.3\",\"publicKey\":\"" KEY_B "\","
+	    "\"status\":\"Idle\","
+	    "\"lastStatusUpdate\":\"0001-01-01T00:00:00Z\","
+	    "\"connectionType\":\"-\","
+	    "\"iceCandidateType\":{\"local\":\"\",\"remote\":\"\"},"
+	    "\"iceCandidateEndpoint\":{\"local\":\"\",\"remote\":\"\"},"
+	    "\"relayAddress\":\"\","
+	    "\"lastWireguardHandshake\":\"0001-01-01T00:00:00Z\","
+	    "\"transferReceived\":0,\"transferSent\":0,\"latency\":0}"
+	    "],\"total\":2,\"connected\":1}}\n",
+	    "JSON: show peers, two peers, totals counted");
+	free(c.obuf);
+	free(c.ebuf);
+
+	cap_open(&c);
+	json_output.tail(c.out, SHOW_PEERS);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "{\"peers\":{\"details\":[],\"total\":0,\"connected\":0}}\n",
+	    "JSON: show peers, empty list, counts start again at zero");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_json_escape(void)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+		const char	*what;
+	} t[] = {
+		{ "a\"b\\c", "a\\\"b\\\\c", "quote and backslash" },
+		{ "\n\r\t", "\\n\\r\\t", "newline, return, tab" },
+		{ "\x01\x1f\x7f", "\\u0001\\u001f\x7f",
+		    "control characters as \\u00XX, DEL as it is" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa6",
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xa6",
+		    "well-formed UTF-8 of 2, 3 and 4 bytes passes" },
+		{ "\xff", "\\ufffd", "a byte that never starts UTF-8" },
+		{ "\xe2\x82x", "\\ufffd\\ufffdx", "a truncated sequence" },
+		{ "x\xe2", "x\\ufffd", "a sequence cut by the end" },
+		{ "\xc0\xaf", "\\ufffd\\ufffd", "an overlong encoding" },
+		{ "\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd",
+		    "an overlong 3-byte encoding" },
+		{ "\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd", "a surrogate" },
+		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd",
+		    "beyond U+10FFFF" },
+		{ "\xf0\x80\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd",
+		    "an overlong 4-byte encoding" },
+		{ "", "", "the empty string" },
+	};
+	struct capture		c;
+	struct ctl_result	res;
+	char			want[512], what[128];
+	size_t			i;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(&res, 0, sizeof(res));
+		strlcpy(res.msg, t[i].in, sizeof(res.msg));
+		cap_open(&c);
+		json_output.result(c.out, c.err, &res);
+		cap_close(&c);
+		snprintf(want, sizeof(want),
+		    "{\"result\":\"ok\",\"code\":0,\"message\":\"%s\"}\n",
+		    t[i].want);
+		snprintf(what, sizeof(what), "JSON escape: %s", t[i].what);
+		check_str(c.obuf, want, what);
+		free(c.obuf);
+		free(c.ebuf);
+	}
+}
+
+static void
+test_result_json(void)
+{
+	struct capture		c;
+	struct ctl_result	res;
+
+	memset(&res, 0, sizeof(res));
+	res.code = CTL_RES_FAILED;
+	strlcpy(res.msg, "bad config", sizeof(res.msg));
+	cap_open(&c);
+	json_output.result(c.out, c.err, &res);
+	cap_close(&c);
+	check_str(c.obuf,
+	    "{\"result\":\"failed\",\"code\":1,\"message\":\"bad config\"}\n",
+	    "JSON: a failure goes to stdout as JSON");
+	check_str(c.ebuf, "", "JSON: nothing on stderr");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+/* Parse space-separated words, with the parser's complaints hidden. */
+static const struct parse_result *
+parse_words(const char *line)
+{
+	const struct parse_result	*res;
+	char				*copy, *p, *argv[16], *w;
+	int				 argc = 0, null, saved;
+
+	if ((copy = p = strdup(line)) == NULL)
+		exit(1);
+	while (line[0] != '\0' && (w = strsep(&p, " ")) != NULL &&
+	    argc < 15)
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	fflush(stderr);
+	if ((null = open("/dev/null", O_WRONLY)) == -1 ||
+	    (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(null, STDERR_FILENO) == -1)
+		exit(1);
+	res = parse(argc, argv);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(null);
+	free(copy);
+	return res;
+}
+
+static void
+test_parser(void)
+{
+	static const struct {
+		const char	*line;
+		enum actions	 action;	/* NONE: must be refused */
+		int32_t		 level;
+	} t[] = {
+		{ "show status",	SHOW_STATUS,	0 },
+		{ "show peers",		SHOW_PEERS,	0 },
+		{ "log verbose",	LOG_VERBOSE,	NBD_LOG_DEBUG },
+		{ "log brief",		LOG_BRIEF,	NBD_LOG_INFO },
+		{ "reload",		RELOAD,		0 },
+		{ "sh st",		SHOW_STATUS,	0 },
+		{ "s s",		SHOW_STATUS,	0 },
+		{ "s p",		SHOW_PEERS,	0 },
+		{ "show pe",		SHOW_PEERS,	0 },
+		{ "l v",		LOG_VERBOSE,	NBD_LOG_DEBUG },
+		{ "lo b",		LOG_BRIEF,	NBD_LOG_INFO },
+		{ "r",			RELOAD,		0 },
+		{ "rel",		RELOAD,		0 },
+		{ "",			NONE,		0 },
+		{ "show",		NONE,		0 },
+		{ "log",		NONE,		0 },
+		{ "stop",		NONE,		0 },
+		{ "show everything",	NONE,		0 },
+		{ "show statuses",	NONE,		0 },
+		{ "SHOW status",	NONE,		0 },
+		{ "show status now",	NONE,		0 },
+		{ "reload now",		NONE,		0 },
+		{ "log debug",		NONE,		0 },
+		{ " ",			NONE,		0 },
+		{ "show ",		NONE,		0 },
+	};
+	const struct parse_result	*res;
+	char				 what[128];
+	size_t				 i;
+
+	for (i = 0; i < nitems(t); i++) {
+		res = parse_words(t[i].line);
+		if (t[i].action == NONE) {
+			snprintf(what, sizeof(what), "parser: \"%s\" refused",
+			    t[i].line);
+			check(res == NULL, what);
+			continue;
+		}
+		snprintf(what, sizeof(what), "parser: \"%s\"", t[i].line);
+		check(res != NULL && res->action == t[i].action &&
+		    res->level == t[i].level, what);
+	}
+}
+
+/*
+ * Send one reply over a socketpair and give it to show_reply() for a
+ * request "action"; its return value, output in cap, status in *status.
+ */
+static int
+reply(enum actions action, uint32_t type, const void *data, size_t len,
+    struct capture *cap, int *status)
+{
+	struct show_ctx	 ctx;
+	struct imsgbuf	 a, b;
+	struct imsg	 imsg;
+	int		 sv[2], r = -2;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+	    imsgbuf_init(&a, sv[0]) == -1 || imsgbuf_init(&b, sv[1]) == -1)
+		exit(1);
+	if (imsg_compose(&a, type, 0, 0, -1, data, len) == -1 ||
+	    imsgbuf_flush(&a) == -1 || imsgbuf_read(&b) != 1)
+		exit(1);
+	memset(&ctx, 0, sizeof(ctx));
+	cap_open(cap);
+	ctx.output = &show_output;
+	ctx.out = cap->out;
+	ctx.err = cap->err;
+	ctx.action = action;
+	ctx.now = NOW;
+	if (imsgbuf_get(&b, &imsg) > 0) {
+		r = show_reply(&ctx, &imsg);
+		imsg_free(&imsg);
+	}
+	cap_close(cap);
+	*status = ctx.status;
+	imsgbuf_clear(&a);
+	imsgbuf_clear(&b);
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+static void
+test_replies(void)
+{
+	struct capture		c;
+	struct ctl_status	st;
+	struct ctl_peer		p;
+	struct ctl_result	res;
+	char			big[sizeof(st) + 1];
+	int			r, status;
+
+	status_full(&st);
+	r = reply(SHOW_STATUS, IMSG_CTL_SHOW_STATUS, &st, sizeof(st), &c,
+	    &status);
+	check(r == 0 && status == 0 &&
+	    strncmp(c.obuf, "Daemon version: 0.1.0\n", 22) == 0,
+	    "reply: a status is printed, more is expected");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(SHOW_STATUS, IMSG_CTL_SHOW_STATUS, &st, sizeof(st) - 1, &c,
+	    &status);
+	check(r == -1 && status == 1 && c.olen == 0,
+	    "reply: a status one byte short is refused, nothing printed");
+	free(c.obuf);
+	free(c.ebuf);
+
+	memset(big, 'x', sizeof(big));
+	r = reply(SHOW_STATUS, IMSG_CTL_SHOW_STATUS, big, sizeof(big), &c,
+	    &status);
+	check(r == -1 && c.olen == 0, "reply: a status one byte long "
+	    "is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	memset(st.fqdn, 'a', sizeof(st.fqdn));
+	r = reply(SHOW_STATUS, IMSG_CTL_SHOW_STATUS, &st, sizeof(st), &c,
+	    &status);
+	check(r == -1 && c.olen == 0,
+	    "reply: a status with an unterminated string is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	status_full(&st);
+	r = reply(SHOW_PEERS, IMSG_CTL_SHOW_STATUS, &st, sizeof(st), &c,
+	    &status);
+	check(r == -1, "reply: a status to show peers is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	peer_a(&p);
+	r = reply(SHOW_PEERS, IMSG_CTL_SHOW_PEER, &p, sizeof(p), &c,
+	    &status);
+	check(r == 0 && strstr(c.obuf, KEY_A) != NULL,
+	    "reply: a peer is printed, more is expected");
+	free(c.obuf);
+	free(c.ebuf);
+	reset_text();
+
+	memset(p.relay_address, 'r', sizeof(p.relay_address));
+	r = reply(SHOW_PEERS, IMSG_CTL_SHOW_PEER, &p, sizeof(p), &c,
+	    &status);
+	check(r == -1 && c.olen == 0,
+	    "reply: a peer with an unterminated string is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	peer_a(&p);
+	r = reply(SHOW_STATUS, IMSG_CTL_SHOW_PEER, &p, sizeof(p), &c,
+	    &status);
+	check(r == -1, "reply: a peer to show status is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(SHOW_PEERS, IMSG_CTL_END, NULL, 0, &c, &status);
+	check(r == 1 && status == 0, "reply: END ends show peers");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(SHOW_PEERS, IMSG_CTL_END, "x", 1, &c, &status);
+	check(r == -1, "reply: END with a payload is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(RELOAD, IMSG_CTL_END, NULL, 0, &c, &status);
+	check(r == -1, "reply: END to reload is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	memset(&res, 0, sizeof(res));
+	res.code = CTL_RES_FAILED;
+	strlcpy(res.msg, "nope", sizeof(res.msg));
+	r = reply(RELOAD, IMSG_CTL_RESULT, &res, sizeof(res), &c, &status);
+	check(r == 1 && status == 1 &&
+	    strcmp(c.ebuf, "netbirdctl: failed: nope\n") == 0,
+	    "reply: a failed result ends the stream, exit status 1");
+	free(c.obuf);
+	free(c.ebuf);
+
+	res.code = CTL_RES_OK;
+	r = reply(SHOW_PEERS, IMSG_CTL_RESULT, &res, sizeof(res), &c,
+	    &status);
+	check(r == 1 && status == 0, "reply: an ok result ends any request");
+	free(c.obuf);
+	free(c.ebuf);
+
+	memset(res.msg, 'm', sizeof(res.msg));
+	r = reply(RELOAD, IMSG_CTL_RESULT, &res, sizeof(res), &c, &status);
+	check(r == -1 && c.olen == 0 && c.elen == 0,
+	    "reply: a result with an unterminated message is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(RELOAD, IMSG_CTL_RESULT, &res, 4, &c, &status);
+	check(r == -1, "reply: a short result is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(RELOAD, IMSG_CTL_RELOAD, NULL, 0, &c, &status);
+	check(r == -1, "reply: a request type as reply is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(RELOAD, 0xffffffff, NULL, 0, &c, &status);
+	check(r == -1, "reply: an unknown type is refused");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_requests(void)
+{
+	struct ctl_verbose	v;
+	char			why[CTL_MSG_LEN];
+	int32_t			bad[] = { -2, 2, INT32_MIN, INT32_MAX };
+	size_t			i;
+
+	check(control_request_owner(IMSG_CTL_SHOW_STATUS, NULL, 0, why,
+	    sizeof(why)) == PROC_PARENT, "request: show status to parent");
+	check(control_request_owner(IMSG_CTL_SHOW_PEERS, NULL, 0, why,
+	    sizeof(why)) == PROC_ICE, "request: show peers to ice");
+	check(control_request_owner(IMSG_CTL_RELOAD, NULL, 0, why,
+	    sizeof(why)) == PROC_PARENT, "request: reload to parent");
+	for (v.level = NBD_LOG_WARNING; v.level <= NBD_LOG_DEBUG; v.level++)
+		check(control_request_owner(IMSG_CTL_LOG_VERBOSE, &v,
+		    sizeof(v), why, sizeof(why)) == PROC_PARENT,
+		    "request: log level in range to parent");
+	for (i = 0; i < nitems(bad); i++) {
+		v.level = bad[i];
+		check(control_request_owner(IMSG_CTL_LOG_VERBOSE, &v,
+		    sizeof(v), why, sizeof(why)) == -1 &&
+		    strstr(why, "out of range") != NULL,
+		    "request: log level out of range refused");
+	}
+	check(control_request_owner(IMSG_CTL_LOG_VERBOSE, &v, 2, why,
+	    sizeof(why)) == -1, "request: short log level refused");
+	check(control_request_owner(IMSG_CTL_LOG_VERBOSE, NULL, 0, why,
+	    sizeof(why)) == -1, "request: empty log level refused");
+	check(control_request_owner(IMSG_CTL_SHOW_STATUS, "x", 1, why,
+	    sizeof(why)) == -1 && strcmp(why,
+	    "CTL_SHOW_STATUS with 1 bytes, want 0") == 0,
+	    "request: show status with a payload refused, reason given");
+	check(control_request_owner(IMSG_CTL_SHOW_PEER, NULL, 0, why,
+	    sizeof(why)) == -1, "request: a reply type refused");
+	check(control_request_owner(IMSG_CTL_END, NULL, 0, why,
+	    sizeof(why)) == -1 && strncmp(why, "not a request: CTL_END (",
+	    24) == 0, "request: END refused, reason given");
+	check(control_request_owner(IMSG_SOCKET_CONTROL, NULL, 0, why,
+	    sizeof(why)) == -1, "request: an internal type refused");
+	check(control_request_owner(IMSG_MAX + 1000, NULL, 0, why,
+	    sizeof(why)) == -1 && strncmp(why, "not a request: UNKNOWN (",
+	    24) == 0, "request: an unknown type refused, reason given");
+}
+
+static void
+test_owner_replies(void)
+{
+	check(control_reply_valid(IMSG_CTL_SHOW_STATUS, PROC_PARENT,
+	    sizeof(struct ctl_status)), "owner: status from parent");
+	check(!control_reply_valid(IMSG_CTL_SHOW_STATUS, PROC_ICE,
+	    sizeof(struct ctl_status)), "owner: status from ice refused");
+	check(!control_reply_valid(IMSG_CTL_SHOW_STATUS, PROC_PARENT,
+	    sizeof(struct ctl_status) - 1), "owner: short status refused");
+	check(control_reply_valid(IMSG_CTL_SHOW_PEER, PROC_ICE,
+	    sizeof(struct ctl_peer)), "owner: peer from ice");
+	check(!control_reply_valid(IMSG_CTL_SHOW_PEER, PROC_PARENT,
+	    sizeof(struct ctl_peer)), "owner: peer from parent refused");
+	check(control_reply_valid(IMSG_CTL_RESULT, PROC_ICE,
+	    sizeof(struct ctl_result)) &&
+	    control_reply_valid(IMSG_CTL_RESULT, PROC_PARENT,
+	    sizeof(struct ctl_result)), "owner: result from either");
+	check(!control_reply_valid(IMSG_CTL_RESULT, PROC_PARENT, 0),
+	    "owner: empty result refused");
+	check(control_reply_valid(IMSG_CTL_END, PROC_ICE, 0),
+	    "owner: END from ice");
+	check(!control_reply_valid(IMSG_CTL_END, PROC_ICE, 1),
+	    "owner: END with a payload refused");
+	check(!control_reply_valid(IMSG_CTL_SHOW_PEERS, PROC_ICE, 0),
+	    "owner: a request type as reply refused");
+	check(!control_reply_valid(IMSG_KEY_PUBLIC, PROC_PARENT, 32),
+	    "owner: an unrelated type refused");
+}
+
+int
+main(void)
+{
+	test_timeago();
+	test_iec();
+	test_rfc3339();
+	test_names();
+	test_status_text();
+	test_status_sparse();
+	test_status_states();
+	test_peers_text();
+	test_text_unsafe();
+	test_result_text();
+	test_status_json();
+	test_peers_json();
+	test_json_escape();
+	test_result_json();
+	test_parser();
+	test_replies();
+	test_requests();
+	test_owner_replies();
+	return failed;
+}
