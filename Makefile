@@ -15,10 +15,10 @@ DEPS_BUILD = build-essential pkg-config byacc libevent-dev libmnl-dev \
 	libclang-rt-14-dev mandoc
 DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	iputils-ping python3 python3-grpcio python3-protobuf python3-nacl \
-	protobuf-compiler-grpc
+	protobuf-compiler-grpc protobuf-compiler strace openssl
 
 .PHONY: all clean install check regress fuzz lint deps deps-test \
-	apt-install $(SUBDIRS)
+	apt-install demo demo-stop $(SUBDIRS)
 
 all: $(SUBDIRS)
 
@@ -53,6 +53,13 @@ regress: all
 
 fuzz: common
 	$(MAKE) -C regress/fuzz
+
+demo: deps
+	$(MAKE) all
+	regress/demo/demo.sh start
+
+demo-stop:
+	regress/demo/demo.sh stop
 
 lint:
 	mandoc -Tlint -Wwarning man/netbirdd.8 man/netbirdctl.8 \

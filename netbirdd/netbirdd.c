@@ -37,12 +37,13 @@
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
+#include "wg.h"
 
 extern char	**environ;
 
 static __dead void usage(void);
 static __dead void child_main(const char *, int, int);
-static void	parent_start(const char *, int, int);
+static void	parent_start(size_t, int, int);
 static void	parent_connect_siblings(void);
 static void	parent_send_config(enum nbd_proc);
 static void	parent_signal(int, short, void *);
@@ -85,6 +86,7 @@ static int		 base_verbose;
 static int		 shutting_down;
 static time_t		 started;
 static pid_t		 parent_pid;
+static struct wg_iface	*wg;
 
 static __dead void
 usage(void)
@@ -98,12 +100,9 @@ int
 main(int argc, char *argv[])
 {
 	const char	*title = NULL;
-	char		*argv0;
+	size_t		 argv0len = strlen(argv[0]);
 	int		 ch, debug = 0, noaction = 0, verbose = 0;
 
-	/* setproctitle() reuses argv[0]: keep our name for the children. */
-	if ((argv0 = strdup(argv[0])) == NULL)
-		err(1, "strdup");
 	setproctitle_init(argc, argv, environ);
 	log_init(1, LOG_DAEMON);
 
@@ -157,7 +156,7 @@ main(int argc, char *argv[])
 
 	base_verbose = verbose;
 	log_setverbose(conf.log_level + base_verbose);
-	parent_start(argv0, debug, verbose);
+	parent_start(argv0len, debug, verbose);
 	event_dispatch();
 	parent_shutdown(0);
 }
@@ -183,7 +182,7 @@ child_main(const char *title, int debug, int verbose)
 }
 
 static void
-parent_start(const char *argv0, int debug, int verbose)
+parent_start(size_t argv0len, int debug, int verbose)
 {
 	static struct event	ev_sig[5];
 	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD,
@@ -198,12 +197,20 @@ parent_start(const char *argv0, int debug, int verbose)
 
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
+	log_init(debug, LOG_DAEMON);
+	log_procinit(proc_names[PROC_PARENT]);
 	parent_pid = getpid();
 	if (atexit(parent_cleanup) != 0)
 		fatal("atexit");
-	log_init(debug, LOG_DAEMON);
-	log_procinit(proc_names[PROC_PARENT]);
-	setproctitle("%s", proc_names[PROC_PARENT]);
+	/* After daemon(): a userspace WireGuard program is our child. */
+	if (wg_open(&conf, keys_private(), &wg) == -1)
+		exit(1);
+	/*
+	 * A title shorter than our argv[0] would show a dot after it
+	 * (libbsd marks the old end): pad it with spaces.
+	 */
+	setproctitle("%-*s", (int)MINIMUM(argv0len, 128) -
+	    (int)strlen(getprogname()) - 2, proc_names[PROC_PARENT]);
 	started = time(NULL);
 	if (getpwnam(NBD_USER) == NULL)
 		log_warnx("user %s does not exist (make install creates it): "
@@ -219,8 +226,7 @@ parent_start(const char *argv0, int debug, int verbose)
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0, fds) == -1)
 			fatal("socketpair");
-		children[p].pid = proc_start(p, fds[1], argv0, debug,
-		    verbose);
+		children[p].pid = proc_start(p, fds[1], debug, verbose);
 		imsgev_init(&children[p].iev, fds[0], p, parent_dispatch,
 		    NULL);
 	}
@@ -229,8 +235,9 @@ parent_start(const char *argv0, int debug, int verbose)
 	    ctlfd, NULL, 0);
 	for (p = PROC_PARENT + 1; p < PROC_MAX; p++)
 		parent_send_config(p);
-	log_info("startup: netbirdd %s, management %s, interface %s",
-	    NBD_VERSION, conf.mgmt_url, conf.ifname);
+	log_info("startup: netbirdd %s, management %s, interface %s "
+	    "(%s, port %u)", NBD_VERSION, conf.mgmt_url, wg_ifname(wg),
+	    wg_backend_name(wg), wg_port(wg));
 }
 
 static void
@@ -324,6 +331,9 @@ parent_reap(void)
 	int	p, status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (wg_child_exited(wg, pid) && !shutting_down)
+			log_warnx("lost the WireGuard program: %s",
+			    child_status(status, buf, sizeof(buf)));
 		for (p = PROC_PARENT + 1; p < PROC_MAX; p++) {
 			if (children[p].pid != pid)
 				continue;
@@ -415,8 +425,8 @@ parent_show_status(uint32_t id)
 	key_to_base64(keys_public(), st.pubkey, sizeof(st.pubkey));
 	st.started = started;
 	st.mgmt_state = CTL_MGMT_IDLE;
-	st.wg_backend = conf.wg_backend;
-	st.wg_port = conf.wg_port;
+	st.wg_backend = wg_backend(wg);
+	st.wg_port = wg_port(wg);
 	st.mtu = conf.mtu;
 	st.log_level = MINIMUM(log_getverbose(), NBD_LOG_DEBUG);
 	imsgev_compose(iev, IMSG_CTL_SHOW_STATUS, id, 0, -1, &st, sizeof(st));
@@ -452,8 +462,8 @@ parent_reload(char *msg, size_t len)
 
 	config_defaults(&nconf);
 	if (parse_config(conffile, &nconf) == -1) {
-		snprintf(msg, len, "%s has errors, configuration unchanged",
-		    conffile);
+		snprintf(msg, len, "%s; configuration unchanged",
+		    config_error());
 		explicit_bzero(&nconf, sizeof(nconf));
 		return -1;
 	}
@@ -552,6 +562,9 @@ parent_cleanup(void)
 {
 	if (getpid() != parent_pid)
 		return;
+	if (wg != NULL)
+		wg_close(wg);
+	wg = NULL;
 	unlink(sockpath);
 }
 

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Run every test, show its output, and count its check lines.  A test
+# that fails without saying which check failed counts as one failure.
+# The last line is "N passed, N failed, N skipped".
+
+cd "$(dirname "$0")" || exit 1
+TOP=$(cd .. && pwd)
+export TOP
+
+passed=0 failed=0 skipped=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+run() {
+	name=$1; shift
+	echo "=== $name"
+	"$@" >"$out" 2>&1
+	status=$?
+	cat "$out"
+	p=$(grep -c '^ok - ' "$out")
+	f=$(grep -c '^not ok - ' "$out")
+	s=$(grep -c '^skip - ' "$out")
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $status"
+		f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+}
+
+for t in unit/*_test; do
+	[ -x "$t" ] && run "$t" "./$t"
+done
+for t in config/run.sh imsg/run.sh sandbox/run.sh ctl/run.sh grpc/run.sh; do
+	[ -x "$t" ] && run "$t" "./$t"
+done
+for t in netns/*.sh; do
+	[ -x "$t" ] && run "$t" "./$t"
+done
+run "man pages" ./lint.sh
+if [ -f fuzz/Makefile ]; then
+	run "fuzz smoke" make -s -C fuzz smoke
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
