@@ -32,11 +32,13 @@
 #include "log.h"
 #include "netbirdd.h"
 
+static void	dns_preinit(void);
 static void	dns_dispatch(struct imsgev *, struct imsg *);
 static int	dns_name_ok(const char *);
 
 static const struct proc_child dns_proc = {
 	.proc = PROC_DNS,
+	.preinit = dns_preinit,
 	.dispatch = {
 		[PROC_MGMT] = dns_dispatch,
 		[PROC_SIGNAL] = dns_dispatch,
@@ -49,6 +51,21 @@ __dead void
 dns_main(int debug, int verbose)
 {
 	proc_child_run(&dns_proc, debug, verbose);
+}
+
+/*
+ * One lookup before the filter, so that glibc loads the NSS modules that
+ * nsswitch.conf names: mapping a library later would be refused.
+ */
+static void
+dns_preinit(void)
+{
+	struct addrinfo	hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", NULL, &hints, &res) == 0)
+		freeaddrinfo(res);
 }
 
 static void

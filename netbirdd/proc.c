@@ -38,6 +38,7 @@ static void	proc_child_common(struct imsgev *, struct imsg *);
 static void	proc_child_sibling(struct imsg *);
 static void	proc_conf_check(const struct nbd_config *);
 static const struct passwd *proc_user(void);
+static void	proc_setup(enum nbd_proc);
 
 const char *const proc_names[PROC_MAX] = {
 	[PROC_PARENT] =		"parent",
@@ -61,6 +62,7 @@ static const char *const imsg_names[IMSG_MAX] = {
 	[IMSG_DNS_QUERY] =		"DNS_QUERY",
 	[IMSG_DNS_ANSWER] =		"DNS_ANSWER",
 	[IMSG_MGMT_STATE] =		"MGMT_STATE",
+	[IMSG_MGMT_CONFIG] =		"MGMT_CONFIG",
 	[IMSG_MGMT_NETMAP_BEGIN] =	"MGMT_NETMAP_BEGIN",
 	[IMSG_MGMT_NETMAP_PEER] =	"MGMT_NETMAP_PEER",
 	[IMSG_MGMT_NETMAP_END] =	"MGMT_NETMAP_END",
@@ -71,7 +73,9 @@ static const char *const imsg_names[IMSG_MAX] = {
 	[IMSG_SIGNAL_RECV] =		"SIGNAL_RECV",
 	[IMSG_SIGNAL_STATE] =		"SIGNAL_STATE",
 	[IMSG_WG_ENDPOINT] =		"WG_ENDPOINT",
+	[IMSG_WG_STATS_REQ] =		"WG_STATS_REQ",
 	[IMSG_WG_STATS] =		"WG_STATS",
+	[IMSG_WG_STATS_END] =		"WG_STATS_END",
 	[IMSG_SOCKET_RAW] =		"SOCKET_RAW",
 	[IMSG_METRIC_STAGE] =		"METRIC_STAGE",
 	[IMSG_METRIC_SYNC] =		"METRIC_SYNC",
@@ -159,20 +163,17 @@ proc_user(void)
 }
 
 /*
- * Confine a child, always in this order: event base (epoll) while it may
- * still be created, chroot to an empty directory, title, drop to the
- * unprivileged user, then the seccomp filter last.  The dns child keeps
- * the real root: it must read the resolver configuration.
+ * Confine a child, always in this order: chroot to an empty directory,
+ * title, drop to the unprivileged user, then the seccomp filter last.
+ * The dns child keeps the real root: it must read the resolver
+ * configuration.
  */
-void
-proc_setup(enum nbd_proc proc, int debug)
+static void
+proc_setup(enum nbd_proc proc)
 {
 	const struct passwd	*pw;
 
-	(void)debug;
-	log_procinit(proc_names[proc]);
 	pw = proc_user();
-	event_init();
 
 	if (proc != PROC_DNS) {
 		if (chroot(NBD_CHROOT) == -1)
@@ -301,7 +302,12 @@ proc_child_run(const struct proc_child *child, int debug, int verbose)
 	penv.proc = child->proc;
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(verbose);
-	proc_setup(child->proc, debug);
+	log_procinit(proc_names[child->proc]);
+	/* What the filter will not allow later: epoll, files, libraries. */
+	event_init();
+	if (child->preinit != NULL)
+		child->preinit();
+	proc_setup(child->proc);
 
 	signal_set(&ev_term, SIGTERM, proc_child_signal, NULL);
 	signal_set(&ev_int, SIGINT, proc_child_signal, NULL);
