@@ -630,20 +630,20 @@ control_listen(const char *path)
 	    0)) == -1)
 		fatal("%s: socket", __func__);
 	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("control socket %s", path);
+		log_warn("control socket %s", sun.sun_path);
 		close(fd);
 		return -1;
 	}
 	old = umask(S_IXUSR | S_IRWXG | S_IRWXO);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		log_warn("control socket %s", path);
+		log_warn("control socket %s", sun.sun_path);
 		umask(old);
 		close(fd);
 		return -1;
 	}
 	umask(old);
 	if (chmod(path, S_IRUSR | S_IWUSR) == -1 || listen(fd, 16) == -1) {
-		log_warn("control socket %s", path);
+		log_warn("control socket %s", sun.sun_path);
 		unlink(path);
 		close(fd);
 		return -1;

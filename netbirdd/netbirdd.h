@@ -83,15 +83,17 @@ enum imsg_type {
 	IMSG_DNS_ANSWER,	/* dns -> child */
 
 	/* management: mgmt -> parent, validated, then fanned out */
-	IMSG_MGMT_STATE,
-	IMSG_MGMT_NETMAP_BEGIN,
-	IMSG_MGMT_NETMAP_PEER,
-	IMSG_MGMT_NETMAP_END,
+	IMSG_MGMT_STATE,	/* struct nbd_mgmt_state */
+	IMSG_MGMT_CONFIG,	/* struct nbd_netbird_config; also parent ->
+				   signal, ice, metrics */
+	IMSG_MGMT_NETMAP_BEGIN,	/* struct nbd_netmap_begin */
+	IMSG_MGMT_NETMAP_PEER,	/* struct nbd_netmap_peer, one per peer */
+	IMSG_MGMT_NETMAP_END,	/* struct nbd_netmap_end */
 
 	/* peers: parent -> ice */
-	IMSG_PEER_ADD,
-	IMSG_PEER_UPDATE,
-	IMSG_PEER_DEL,
+	IMSG_PEER_ADD,		/* struct nbd_peer */
+	IMSG_PEER_UPDATE,	/* struct nbd_peer */
+	IMSG_PEER_DEL,		/* struct nbd_key */
 
 	/* signal <-> ice */
 	IMSG_SIGNAL_SEND,
@@ -100,7 +102,9 @@ enum imsg_type {
 
 	/* WireGuard intents ice -> parent; statistics parent -> ice */
 	IMSG_WG_ENDPOINT,
-	IMSG_WG_STATS,
+	IMSG_WG_STATS_REQ,	/* ice -> parent; the peerid comes back */
+	IMSG_WG_STATS,		/* parent -> ice: struct nbd_wg_stats each */
+	IMSG_WG_STATS_END,	/* parent -> ice */
 	IMSG_SOCKET_RAW,	/* parent -> ice: raw socket on the WG port */
 
 	/* timings: mgmt|ice -> metrics */
@@ -192,6 +196,87 @@ struct dns_answer {
 	struct sockaddr_storage	addrs[NBD_DNS_MAX_ADDRS];
 };
 
+/* An address with its prefix length, as it crosses a socketpair. */
+struct nbd_prefix {
+	uint8_t		af;		/* AF_INET or AF_INET6 */
+	uint8_t		plen;
+	uint8_t		pad[2];
+	uint8_t		addr[16];	/* network byte order */
+};
+
+#define NBD_ALLOWED_MAX		64	/* allowed IPs of one peer */
+#define NBD_PEERS_MAX		10000	/* peers in one network map */
+#define NBD_SERVERS_MAX		8	/* STUN, TURN or relay servers */
+
+/* IMSG_MGMT_STATE */
+struct nbd_mgmt_state {
+	int32_t		state;		/* enum ctl_mgmt_state */
+	char		error[CTL_MSG_LEN];
+};
+
+struct nbd_turn {
+	char		uri[CTL_URL_LEN];
+	char		user[CTL_MSG_LEN];
+	char		password[CTL_MSG_LEN];
+};
+
+/*
+ * IMSG_MGMT_CONFIG: NetbirdConfig as it stands after merging every
+ * update (mgmt keeps servers an update leaves out, as NetBird does).
+ */
+struct nbd_netbird_config {
+	char		signal_uri[CTL_URL_LEN];	/* host:port */
+	int32_t		signal_tls;
+	uint32_t	nstun;
+	uint32_t	nturn;
+	uint32_t	nrelay;
+	char		stun[NBD_SERVERS_MAX][CTL_URL_LEN];
+	struct nbd_turn	turn[NBD_SERVERS_MAX];
+	char		relay[NBD_SERVERS_MAX][CTL_URL_LEN];
+	char		relay_token_payload[1024];
+	char		relay_token_signature[1024];
+	int32_t		metrics_enabled;	/* -1: not said */
+};
+
+/* IMSG_MGMT_NETMAP_BEGIN: the peers that follow replace the current set */
+struct nbd_netmap_begin {
+	uint64_t	serial;
+	struct nbd_prefix address;	/* our overlay address */
+	char		fqdn[CTL_NAME_LEN];
+	uint32_t	npeers;
+	uint16_t	mtu;		/* from management; 0: none */
+};
+
+/* IMSG_MGMT_NETMAP_PEER */
+struct nbd_netmap_peer {
+	struct nbd_key	key;
+	char		fqdn[CTL_NAME_LEN];
+	uint32_t	nallowed;
+	struct nbd_prefix allowed[NBD_ALLOWED_MAX];
+};
+
+/* IMSG_MGMT_NETMAP_END */
+struct nbd_netmap_end {
+	uint64_t	serial;
+	uint32_t	npeers;		/* must match BEGIN and what came */
+};
+
+/* IMSG_PEER_ADD, IMSG_PEER_UPDATE: what ice needs of a peer */
+struct nbd_peer {
+	struct nbd_key	key;
+	char		fqdn[CTL_NAME_LEN];
+	struct nbd_prefix address;	/* its overlay address */
+};
+
+/* IMSG_WG_STATS */
+struct nbd_wg_stats {
+	struct nbd_key	key;
+	struct sockaddr_storage endpoint;	/* AF_UNSPEC: none */
+	int64_t		last_handshake;		/* unix seconds, 0: never */
+	uint64_t	rx_bytes;
+	uint64_t	tx_bytes;
+};
+
 /* An imsgbuf driven by libevent. */
 struct imsgev {
 	struct imsgbuf	  ibuf;
@@ -206,6 +291,8 @@ struct imsgev {
 struct proc_child {
 	enum nbd_proc	  proc;
 	void		(*dispatch[PROC_MAX])(struct imsgev *, struct imsg *);
+	void		(*preinit)(void);	/* before chroot and filter:
+						   files, library set-up */
 	void		(*init)(void);		/* after confinement */
 	void		(*configured)(void);	/* after each IMSG_RECONF_DONE */
 	void		(*shutdown)(void);
@@ -250,7 +337,6 @@ void	 print_config(const struct nbd_config *);
 extern const char *const proc_names[PROC_MAX];
 const char *imsg_type_name(uint32_t);
 pid_t	 proc_start(enum nbd_proc, int, int, int);
-void	 proc_setup(enum nbd_proc, int);
 void	 imsgev_init(struct imsgev *, int, enum nbd_proc,
 	    void (*)(int, short, void *), void *);
 void	 imsgev_add(struct imsgev *);
