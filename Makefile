@@ -1,5 +1,8 @@
 # netbirdd: a privilege-separated NetBird agent.
 
+# The test count must stay the last line of make check.
+MAKEFLAGS += --no-print-directory
+
 SUBDIRS	= common proto netbirdd netbirdctl
 
 PREFIX	?= /usr/local
