@@ -18,7 +18,10 @@
  * Kernel WireGuard: the generic netlink family "wireguard".  wg.c has
  * created the link (rtnetlink, kind "wireguard"); this file resolves the
  * family id, sets key, port and peers with WG_CMD_SET_DEVICE and reads
- * them back with WG_CMD_GET_DEVICE.  A set that does not fit in one
+ * them back with WG_CMD_GET_DEVICE.  The kernel binds the UDP port only
+ * when the link goes up (and with port 0 picks one then), so open brings
+ * the link up at once: the port can be read back, and a port taken in
+ * the meantime fails here.  A set that does not fit in one
  * message continues in the next: a peer cut in the middle of its allowed
  * IPs is repeated with its public key alone and no flags, so the second
  * part adds to the first.
@@ -58,6 +61,7 @@ static int	wg_kernel_get(struct wg_iface *, struct wg_device_info *);
 static int	wg_kernel_set(struct wg_iface *, const uint8_t *, int,
 		    const struct wg_peer *, size_t);
 static int	wg_kernel_family(struct wg_iface *);
+static int	wg_kernel_up(struct wg_iface *, uint16_t);
 static struct nlmsghdr *wg_kernel_header(void *, uint16_t, uint16_t,
 		    uint8_t);
 static int	wg_kernel_put_peer(struct nlmsghdr *, size_t,
@@ -89,9 +93,28 @@ wg_kernel_open(struct wg_iface *wg, const uint8_t *priv, uint16_t port)
 		    wg->ifname);
 		return -1;
 	}
-	if (wg_kernel_family(wg) == -1)
+	if (wg_kernel_family(wg) == -1 ||
+	    wg_kernel_set(wg, priv, port, NULL, 0) == -1)
 		return -1;
-	return wg_kernel_set(wg, priv, port, NULL, 0);
+	return wg_kernel_up(wg, port);
+}
+
+static int
+wg_kernel_up(struct wg_iface *wg, uint16_t port)
+{
+	unsigned int	ifindex;
+
+	if (nl_link_get(wg->rtnl, &wg->rtnl_seq, wg->ifname, &ifindex,
+	    NULL, 0) == -1) {
+		log_warn("%s: %s: link lookup", __func__, wg->ifname);
+		return -1;
+	}
+	if (nl_link_set(wg->rtnl, &wg->rtnl_seq, ifindex, 0, 1) == -1) {
+		log_warn("%s: %s: link up (UDP port %u)", __func__,
+		    wg->ifname, port);
+		return -1;
+	}
+	return 0;
 }
 
 static void

@@ -75,11 +75,13 @@ daemon_cleanup() {
 	rm -rf "$tmp"
 }
 
+# Ready when netbirdctl gets an answer: the interface and every child
+# are up by then (the socket itself is bound before them).
 daemon_start() {
 	ip netns exec "$ns" "$NETBIRDD" -d -f "$conf" -s "$sock" \
 	    2>"$tmp/log" &
 	pid=$!
-	wait_until 10 test -S "$sock"
+	wait_until 20 ctl show status
 }
 
 child_pid() {
