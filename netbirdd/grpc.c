@@ -31,6 +31,13 @@
  * then resetting the stream): such a call ends Unavailable, "Stream error
  * in the HTTP/2 framing layer", instead of with the server's status.
  *
+ * libcurl before 8.0.0 also stalls a stream when one read from the
+ * socket (32 KiB) holds more DATA than the transfer's receive buffer
+ * (16 KiB by default): it pauses nghttp2 and marks the transfer to be
+ * drained, but under the multi socket interface nothing runs it again
+ * until some other event or timer comes, and with a quiet stream none
+ * does.  A receive buffer larger than that read avoids the pause.
+ *
  * HTTP/2 PING keepalive is not available: curl_easy_upkeep() in 7.88
  * only serves handles run by curl_easy_perform(), not an application's
  * multi handle.  TCP keepalive (30 s idle, 3 probes 10 s apart) finds a
@@ -65,6 +72,7 @@
 #define GRPC_USER_AGENT		"netbirdd-grpc/1"
 #define GRPC_READ_SHRINK	(256 * 1024)
 #define GRPC_HEADERS_MS		15000	/* GRPC_BIDI: see ev_watch */
+#define GRPC_RECV_BUFFER	(64 * 1024)	/* see the note above */
 
 struct grpc_sock {
 	struct event	*ev;
@@ -877,6 +885,7 @@ call_transport(CURL *e, int reuse)
 	if (grpc.ca != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, GRPC_USER_AGENT);
+	rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)GRPC_RECV_BUFFER);
 	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)GRPC_CONNECT_TIMEOUT_MS);
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);

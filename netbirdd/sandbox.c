@@ -214,11 +214,16 @@ static const struct sandbox_rule rules_tcp[] = {
 	ALLOW(getsockname),
 	ALLOW(getpeername),
 
-	/* curl's defaults and CURLOPT_TCP_KEEPALIVE for the long streams. */
+	/*
+	 * curl's defaults and CURLOPT_TCP_KEEPALIVE for the long streams;
+	 * grpc.c sets the probe count itself (TCP_KEEPCNT), as libcurl 7.88
+	 * has no option for it.
+	 */
 	ALLOW_SETSOCKOPT(IPPROTO_TCP, TCP_NODELAY),
 	ALLOW_SETSOCKOPT(SOL_SOCKET, SO_KEEPALIVE),
 	ALLOW_SETSOCKOPT(IPPROTO_TCP, TCP_KEEPIDLE),
 	ALLOW_SETSOCKOPT(IPPROTO_TCP, TCP_KEEPINTVL),
+	ALLOW_SETSOCKOPT(IPPROTO_TCP, TCP_KEEPCNT),
 
 	/* recv(); send() is in the common group. */
 	ALLOW(recvfrom),

@@ -356,8 +356,9 @@ work_clock(void)
 }
 
 /*
- * As libcurl does it: options, non-blocking connect, poll, SO_ERROR,
- * the two addresses, then one exchange with the test.
+ * As libcurl (and grpc.c, TCP_KEEPCNT) does it: options, non-blocking
+ * connect, poll, SO_ERROR, the two addresses, then one exchange with the
+ * test.
  */
 static int
 work_tcp_out(int bind_first)
@@ -382,6 +383,7 @@ work_tcp_out(int bind_first)
 	    sizeof(idle)) == -1 ||
 	    setsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &idle,
 	    sizeof(idle)) == -1 ||
+	    setsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &one, sizeof(one)) == -1 ||
 	    (flags = fcntl(s, F_GETFL)) == -1 ||
 	    fcntl(s, F_SETFL, flags | O_NONBLOCK) == -1) {
 		log_warn("tcp socket set-up");
