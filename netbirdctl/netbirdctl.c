@@ -85,6 +85,7 @@ main(int argc, char *argv[])
 	ctx.action = res->action;
 	ctx.now = time(NULL);
 	ctl_replies(&ibuf, &ctx);
+	imsgbuf_clear(&ibuf);
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
 	return ctx.status;

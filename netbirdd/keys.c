@@ -28,9 +28,12 @@
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
+#include "netmap.h"
 
 static int	keys_read(int, const char *, uint8_t *);
 static int	keys_create(const char *, uint8_t *);
+
+static struct nbd_key	mgmt_key;	/* the server's, to log a change */
 
 /*
  * The WireGuard private key.  It lives in locked memory in the parent
@@ -152,4 +155,43 @@ const uint8_t *
 keys_private(void)
 {
 	return privkey;
+}
+
+/*
+ * The shared key for one remote public key; the private key stays here.
+ * mgmt may ask for any key (the server's changes when it restarts);
+ * signal and ice only for peers of the network map: a child asking for
+ * another key, the management server's above all, is compromised.  A
+ * key with no shared secret (a low-order point) gets an all-zero one,
+ * which the asker must take as a refusal.
+ */
+void
+keys_shared_answer(struct imsgev *iev, struct imsg *imsg)
+{
+	struct nbd_key		req;
+	struct nbd_shared_key	sk;
+	char			b64[KEY_B64_LEN + 1];
+
+	imsg_data_exact(imsg, &req, sizeof(req), __func__);
+	key_to_base64(req.key, b64, sizeof(b64));
+	if (iev->proc != PROC_MGMT && !netmap_key_allowed(req.key))
+		fatalx("%s: %s asked for the key of %s, not a peer", __func__,
+		    proc_names[iev->proc], b64);
+	if (iev->proc == PROC_MGMT &&
+	    memcmp(mgmt_key.key, req.key, sizeof(req.key)) != 0) {
+		if (sodium_is_zero(mgmt_key.key, sizeof(mgmt_key.key)))
+			log_debug("management server key %s", b64);
+		else
+			log_info("management server key changed to %s", b64);
+		mgmt_key = req;
+	}
+	memcpy(sk.remote, req.key, sizeof(sk.remote));
+	if (crypto_box_beforenm(sk.shared, req.key, privkey) != 0) {
+		log_warnx("no shared key with %s: a low-order point", b64);
+		sodium_memzero(sk.shared, sizeof(sk.shared));
+	}
+	if (imsgev_compose(iev, IMSG_KEY_SHARED, imsg_get_id(imsg), 0, -1,
+	    &sk, sizeof(sk)) == -1)
+		fatal("%s: imsg_compose", __func__);
+	sodium_memzero(&sk, sizeof(sk));
 }

@@ -15,19 +15,48 @@
  */
 
 /*
- * The metrics process: connection and sync timings, their push and export (issue 6).
- * Today it is started, confined and configured, and waits for that work.
+ * The metrics process: connection and sync timings, their push and
+ * export (issue 6).  Today it is started, confined and configured, and
+ * keeps whether management wants metrics pushed.
  */
 
 #include "log.h"
 #include "netbirdd.h"
 
+static void	metrics_dispatch_parent(struct imsgev *, struct imsg *);
+
 static const struct proc_child metrics_proc = {
 	.proc = PROC_METRICS,
+	.dispatch = {
+		[PROC_PARENT] = metrics_dispatch_parent,
+	},
 };
+
+static struct nbd_netbird_config nbconf;	/* from management */
 
 __dead void
 metrics_main(int debug, int verbose)
 {
 	proc_child_run(&metrics_proc, debug, verbose);
+}
+
+static void
+metrics_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
+{
+	const char	*why;
+
+	(void)iev;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_MGMT_CONFIG:
+		imsg_data_exact(imsg, &nbconf, sizeof(nbconf), __func__);
+		if ((why = netbird_config_invalid(&nbconf)) != NULL)
+			fatalx("%s: %s", __func__, why);
+		log_debug("management says metrics push: %s",
+		    nbconf.metrics_enabled == -1 ? "nothing" :
+		    nbconf.metrics_enabled ? "on" : "off");
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
 }

@@ -37,6 +37,7 @@
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
+#include "netmap.h"
 #include "wg.h"
 
 extern char	**environ;
@@ -49,7 +50,11 @@ static void	parent_send_config(enum nbd_proc);
 static void	parent_signal(int, short, void *);
 static void	parent_reap(void);
 static void	parent_dispatch(int, short, void *);
+static void	parent_dispatch_mgmt(struct imsgev *, struct imsg *);
+static void	parent_dispatch_signal(struct imsgev *, struct imsg *);
+static void	parent_dispatch_ice(struct imsgev *, struct imsg *);
 static void	parent_dispatch_control(struct imsgev *, struct imsg *);
+static void	parent_mgmt_config(void);
 static void	parent_show_status(uint32_t);
 static void	parent_log_verbose(const struct ctl_verbose *);
 static int	parent_reload(char *, size_t);
@@ -87,6 +92,8 @@ static int		 shutting_down;
 static time_t		 started;
 static pid_t		 parent_pid;
 static struct wg_iface	*wg;
+static struct nbd_mgmt_state	 mgmt_state;	/* as mgmt last said */
+static struct nbd_netbird_config nbconf;	/* from management */
 
 static __dead void
 usage(void)
@@ -187,6 +194,7 @@ parent_start(size_t argv0len, int debug, int verbose)
 	static struct event	ev_sig[5];
 	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD,
 				    SIGPIPE };
+	struct ctl_verbose	v;
 	int			ctlfd, fds[2];
 	size_t			i;
 	int			p;
@@ -235,6 +243,11 @@ parent_start(size_t argv0len, int debug, int verbose)
 	    ctlfd, NULL, 0);
 	for (p = PROC_PARENT + 1; p < PROC_MAX; p++)
 		parent_send_config(p);
+	/* The children started with -v only: give them the configured level. */
+	if (conf.log_level != NBD_LOG_INFO) {
+		v.level = conf.log_level;
+		parent_log_verbose(&v);
+	}
 	log_info("startup: netbirdd %s, management %s, interface %s "
 	    "(%s, port %u)", NBD_VERSION, conf.mgmt_url, wg_ifname(wg),
 	    wg_backend_name(wg), wg_port(wg));
@@ -365,6 +378,15 @@ parent_dispatch(int fd, short event, void *arg)
 			    imsg_type_name(imsg.hdr.type),
 			    proc_names[iev->proc]);
 		switch (iev->proc) {
+		case PROC_MGMT:
+			parent_dispatch_mgmt(iev, &imsg);
+			break;
+		case PROC_SIGNAL:
+			parent_dispatch_signal(iev, &imsg);
+			break;
+		case PROC_ICE:
+			parent_dispatch_ice(iev, &imsg);
+			break;
 		case PROC_CONTROL:
 			parent_dispatch_control(iev, &imsg);
 			break;
@@ -379,6 +401,109 @@ parent_dispatch(int fd, short event, void *arg)
 		fatal("%s: imsgbuf_get from %s", __func__,
 		    proc_names[iev->proc]);
 	imsgev_add(iev);
+}
+
+/* Everything mgmt says is checked before it is kept or applied. */
+static void
+parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
+{
+	struct nbd_netmap_begin	b;
+	struct nbd_netmap_peer	p;
+	struct nbd_netmap_end	e;
+	struct nbd_mgmt_state	s;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_KEY_SHARED_REQ:
+		keys_shared_answer(iev, imsg);
+		break;
+	case IMSG_MGMT_STATE:
+		imsg_data_exact(imsg, &s, sizeof(s), __func__);
+		if (s.state < CTL_MGMT_IDLE ||
+		    s.state > CTL_MGMT_DISCONNECTED ||
+		    memchr(s.error, '\0', sizeof(s.error)) == NULL)
+			fatalx("%s: bad management state", __func__);
+		mgmt_state = s;
+		break;
+	case IMSG_MGMT_CONFIG:
+		imsg_data_exact(imsg, &nbconf, sizeof(nbconf), __func__);
+		parent_mgmt_config();
+		break;
+	case IMSG_MGMT_NETMAP_BEGIN:
+		imsg_data_exact(imsg, &b, sizeof(b), __func__);
+		netmap_begin(&b);
+		break;
+	case IMSG_MGMT_NETMAP_PEER:
+		imsg_data_exact(imsg, &p, sizeof(p), __func__);
+		netmap_peer(&p);
+		break;
+	case IMSG_MGMT_NETMAP_END:
+		imsg_data_exact(imsg, &e, sizeof(e), __func__);
+		netmap_end(&e, wg, &children[PROC_ICE].iev);
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
+}
+
+static void
+parent_dispatch_signal(struct imsgev *iev, struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_KEY_SHARED_REQ:
+		keys_shared_answer(iev, imsg);
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
+}
+
+static void
+parent_dispatch_ice(struct imsgev *iev, struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_KEY_SHARED_REQ:
+		keys_shared_answer(iev, imsg);
+		break;
+	case IMSG_WG_STATS_REQ:
+		imsg_empty(imsg, __func__);
+		netmap_wg_stats(wg, iev, imsg_get_id(imsg));
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
+}
+
+/*
+ * Kept for status, and passed on to those who use it; TURN credentials
+ * and the relay token only to ice, the one that needs them.
+ */
+static void
+parent_mgmt_config(void)
+{
+	struct nbd_netbird_config	 c = nbconf;
+	const char			*why;
+	size_t				 i;
+
+	if ((why = netbird_config_invalid(&nbconf)) != NULL)
+		fatalx("%s: %s", __func__, why);
+	for (i = 0; i < NBD_SERVERS_MAX; i++) {
+		explicit_bzero(c.turn[i].user, sizeof(c.turn[i].user));
+		explicit_bzero(c.turn[i].password, sizeof(c.turn[i].password));
+	}
+	explicit_bzero(c.relay_token_payload, sizeof(c.relay_token_payload));
+	explicit_bzero(c.relay_token_signature,
+	    sizeof(c.relay_token_signature));
+	if (imsgev_compose(&children[PROC_ICE].iev, IMSG_MGMT_CONFIG, 0, 0,
+	    -1, &nbconf, sizeof(nbconf)) == -1 ||
+	    imsgev_compose(&children[PROC_SIGNAL].iev, IMSG_MGMT_CONFIG, 0, 0,
+	    -1, &c, sizeof(c)) == -1 ||
+	    imsgev_compose(&children[PROC_METRICS].iev, IMSG_MGMT_CONFIG, 0, 0,
+	    -1, &c, sizeof(c)) == -1)
+		fatal("%s: imsg_compose", __func__);
+	explicit_bzero(&c, sizeof(c));
 }
 
 static void
@@ -424,7 +549,15 @@ parent_show_status(uint32_t id)
 	strlcpy(st.ifname, conf.ifname, sizeof(st.ifname));
 	key_to_base64(keys_public(), st.pubkey, sizeof(st.pubkey));
 	st.started = started;
-	st.mgmt_state = CTL_MGMT_IDLE;
+	st.mgmt_state = mgmt_state.state;
+	strlcpy(st.mgmt_error, mgmt_state.error, sizeof(st.mgmt_error));
+	if (nbconf.signal_uri[0] != '\0' &&
+	    (size_t)snprintf(st.signal_url, sizeof(st.signal_url), "%s://%s",
+	    nbconf.signal_tls ? "https" : "http", nbconf.signal_uri) >=
+	    sizeof(st.signal_url))
+		st.signal_url[0] = '\0';
+	/* Connected peers: ice's to say, from issue 4 on. */
+	netmap_status(&st);
 	st.wg_backend = wg_backend(wg);
 	st.wg_port = wg_port(wg);
 	st.mtu = conf.mtu;

@@ -305,6 +305,7 @@ struct proc_env {
 	struct nbd_key	  pubkey;
 	int		  configured;
 	struct imsgev	 *iev[PROC_MAX];
+	struct event_base *evbase;	/* made before preinit */
 };
 
 /*
@@ -319,10 +320,14 @@ int	 control_reply_valid(uint32_t, enum nbd_proc, size_t);
 /* dns.c */
 void	 dns_resolve(const struct dns_query *, struct dns_answer *);
 
+/* netbird_config.c: IMSG_MGMT_CONFIG checked by each receiver */
+const char *netbird_config_invalid(const struct nbd_netbird_config *);
+
 /* keys.c */
 int	 keys_load(const char *);
 const uint8_t *keys_public(void);
 const uint8_t *keys_private(void);
+void	 keys_shared_answer(struct imsgev *, struct imsg *);
 
 /* parse.y */
 void	 config_defaults(struct nbd_config *);

@@ -109,6 +109,7 @@ imsg_type_name(uint32_t type)
 pid_t
 proc_start(enum nbd_proc proc, int fd, int debug, int verbose)
 {
+	sigset_t set;
 	char	*argv[8];
 	char	 title[16];
 	int	 argc = 0;
@@ -146,6 +147,11 @@ proc_start(enum nbd_proc proc, int fd, int debug, int verbose)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
 
+	/* A SIGTERM before the child can handle it waits, not kills. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("%s: sigprocmask", __func__);
 	execv("/proc/self/exe", argv);
 	fatal("%s: execv", __func__);
 }
@@ -297,6 +303,7 @@ __dead void
 proc_child_run(const struct proc_child *child, int debug, int verbose)
 {
 	struct event	ev_term, ev_int, ev_hup, ev_pipe;
+	sigset_t	set;
 
 	pchild = child;
 	penv.proc = child->proc;
@@ -304,7 +311,7 @@ proc_child_run(const struct proc_child *child, int debug, int verbose)
 	log_setverbose(verbose);
 	log_procinit(proc_names[child->proc]);
 	/* What the filter will not allow later: epoll, files, libraries. */
-	event_init();
+	penv.evbase = event_init();
 	if (child->preinit != NULL)
 		child->preinit();
 	proc_setup(child->proc);
@@ -317,6 +324,10 @@ proc_child_run(const struct proc_child *child, int debug, int verbose)
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_hup, NULL);
 	signal_add(&ev_pipe, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_UNBLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
 
 	if ((penv.iev[PROC_PARENT] = calloc(1, sizeof(struct imsgev))) == NULL)
 		fatal(NULL);

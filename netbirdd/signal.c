@@ -15,19 +15,47 @@
  */
 
 /*
- * The signal process: the signal connection: offers, answers and candidates (issue 4).
- * Today it is started, confined and configured, and waits for that work.
+ * The signal process: the signal connection: offers, answers and
+ * candidates (issue 4).  Today it is started, confined and configured,
+ * and keeps the signal server management names.
  */
 
 #include "log.h"
 #include "netbirdd.h"
 
+static void	signal_dispatch_parent(struct imsgev *, struct imsg *);
+
 static const struct proc_child signal_proc = {
 	.proc = PROC_SIGNAL,
+	.dispatch = {
+		[PROC_PARENT] = signal_dispatch_parent,
+	},
 };
+
+static struct nbd_netbird_config nbconf;	/* from management */
 
 __dead void
 signal_main(int debug, int verbose)
 {
 	proc_child_run(&signal_proc, debug, verbose);
+}
+
+static void
+signal_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
+{
+	const char	*why;
+
+	(void)iev;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_MGMT_CONFIG:
+		imsg_data_exact(imsg, &nbconf, sizeof(nbconf), __func__);
+		if ((why = netbird_config_invalid(&nbconf)) != NULL)
+			fatalx("%s: %s", __func__, why);
+		log_debug("signal server %s%s", nbconf.signal_tls ?
+		    "https://" : "http://", nbconf.signal_uri);
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
 }

@@ -41,8 +41,9 @@ fi
 check "show status: exit status 0" test "$rc" -eq 0
 check "show status: 11 lines" test "$(wc -l <"$tmp/out")" -eq 11
 check "show status: daemon version" has "$tmp/out" '^Daemon version: [0-9]'
-check "show status: management URL and state" \
-    has "$tmp/out" '^Management: Not connected to http://127\.0\.0\.1:1$'
+# No server listens there: mgmt tries, fails and says why.
+check "show status: management URL and state" has "$tmp/out" \
+    '^Management: (Not connected to|Connecting to|Disconnected from) http://127\.0\.0\.1:1(, reason: .+)?$'
 check "show status: our public key" \
     grep -qxF "Public key: $pub" "$tmp/out"
 check "show status: interface line" \
@@ -69,10 +70,12 @@ check "-j show status: JSON with netbird status --json names" \
 import json, sys
 d = json.load(open('$tmp/out'))
 assert d['publicKey'] == '$pub', d['publicKey']
-assert d['management'] == {'url': 'http://127.0.0.1:1',
-    'connected': False, 'error': ''}, d['management']
+m = d['management']
+assert m['url'] == 'http://127.0.0.1:1' and m['connected'] is False, m
+assert isinstance(m['error'], str), m
 assert d['peers'] == {'total': 0, 'connected': 0}
-assert d['wireguardPort'] == 51820 and d['daemonStatus'] == 'Idle'
+assert d['wireguardPort'] == 51820
+assert d['daemonStatus'] in ('Idle', 'Connecting'), d['daemonStatus']
 assert d['logLevel'] == 'info'"
 ctl -j show peers >"$tmp/out"
 check "-j show peers: empty list" $PYTHON -c "
@@ -105,7 +108,8 @@ sed -i 's,^management .*,management "http://127.0.0.1:2",' "$conf"
 ctl reload >"$tmp/out" 2>"$tmp/err"
 check "reload: exit status 0" test $? -eq 0
 check "reload: the new management URL is in effect" sh -c \
-    "'$NETBIRDCTL' -s '$sock' show status | grep -q 'to http://127.0.0.1:2$'"
+    "'$NETBIRDCTL' -s '$sock' show status |
+    grep -Eq '^Management: .* http://127\.0\.0\.1:2(,|$)'"
 cp "$conf" "$tmp/good.conf"
 sed -i 's,^management .*,management "http://127.0.0.1:3",' "$conf"
 echo 'this is not a setting' >>"$conf"
@@ -118,7 +122,8 @@ check "reload, broken file: netbirdctl names the file and line" \
     grep -qF "$conf:$line: " "$tmp/err"
 check "reload, broken file: the daemon keeps running" alive
 check "reload, broken file: the old configuration stays" sh -c \
-    "'$NETBIRDCTL' -s '$sock' show status | grep -q 'to http://127.0.0.1:2$'"
+    "'$NETBIRDCTL' -s '$sock' show status |
+    grep -Eq '^Management: .* http://127\.0\.0\.1:2(,|$)'"
 cp "$tmp/good.conf" "$conf"
 
 # A client that is not root: the socket's mode keeps it out, and if the

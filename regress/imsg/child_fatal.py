@@ -9,6 +9,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 TOP = os.environ.get("TOP") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -43,7 +44,9 @@ def imsg(name, payload=b"", peerid=0, fd=False):
 
 def run_child(role, msgs, sibling=None):
     """Start `netbirdd -P role -d`, send msgs on its parent socket (or on a
-    socket to `sibling` handed over first), return (status, stderr)."""
+    socket to `sibling` handed over first), return (status, stderr).  A
+    message given as ("parent", bytes) goes to the parent socket even
+    then, a little after the one before it, so that it arrives later."""
     parent, child = socket.socketpair()
     os.makedirs("/run/netbirdd/empty", mode=0o755, exist_ok=True)
     p = subprocess.Popen([NETBIRDD, "-P", role, "-d"], pass_fds=[3],
@@ -61,7 +64,11 @@ def run_child(role, msgs, sibling=None):
         out = mine
     try:
         for m in msgs:
-            out.sendall(m)
+            if isinstance(m, tuple):
+                time.sleep(0.3)
+                parent.sendall(m[1])
+            else:
+                out.sendall(m)
         _, err = p.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         p.kill()
@@ -84,6 +91,13 @@ def expect_fatal(what, role, msgs, pattern, sibling=None):
 
 
 CHILD = r"fatal in %s: proc_child_common: "
+# Who turns away what the parent never sends: a child's own dispatcher
+# for the parent, if it has one.
+PARENT_DISPATCH = {"mgmt": "mgmt_dispatch_parent",
+                   "signal": "signal_dispatch_parent",
+                   "ice": "ice_dispatch_parent",
+                   "metrics": "metrics_dispatch_parent",
+                   "dns": "proc_child_common"}
 for role in ("mgmt", "signal", "ice", "metrics", "dns"):
     c = CHILD % role
     expect_fatal("short RECONF_CONF", role,
@@ -109,7 +123,8 @@ for role in ("mgmt", "signal", "ice", "metrics", "dns"):
                  r"fatal in %s: proc_child_sibling: bad process 0" % role)
     expect_fatal("a type the parent never sends", role,
                  [imsg("IMSG_SIGNAL_RECV", b"")],
-                 c + r"unexpected SIGNAL_RECV from parent")
+                 r"fatal in %s: %s: unexpected SIGNAL_RECV" %
+                 (role, PARENT_DISPATCH[role]))
     expect_fatal("a header longer than the maximum", role,
                  [HDR.pack(T["IMSG_RECONF_CONF"], 1 << 30, 0, 1)],
                  r"fatal in %s: proc_child_dispatch: imsgbuf_get from parent" % role)
@@ -135,4 +150,121 @@ expect_fatal("DNS_QUERY with an unterminated name", "dns",
              [imsg("IMSG_DNS_QUERY", struct.pack("=IH", 1, 443) + b"a" * 256 + b"\0\0")],
              r"fatal in dns: dns_dispatch: unterminated host name",
              sibling="mgmt")
+
+# What the parent forwards of the network map and of management's
+# configuration: sizes as in netbirdd.h (x86-64).
+PEER_SIZE, CONFIG_SIZE, STATS_SIZE = 308, 12564, 184
+
+
+def key(n):
+    return bytes([n]) * 32
+
+
+def peer(n, fqdn=b"p.netbird.selfhosted", af=socket.AF_INET, plen=32,
+         addr=b"\x64\x40\x00\x02"):
+    """struct nbd_peer: key, fqdn[256], nbd_prefix {af, plen, pad, addr}."""
+    return (key(n) + fqdn.ljust(256, b"\0")[:256] +
+            struct.pack("=BB2x", af, plen) + addr.ljust(16, b"\0"))
+
+
+def config(**kw):
+    """struct nbd_netbird_config, all zero but the fields given."""
+    b = bytearray(CONFIG_SIZE)
+    b[0:18] = b"signal.example:443"
+    struct.pack_into("=iIII", b, 256, kw.get("tls", 1), kw.get("nstun", 0),
+                     kw.get("nturn", 0), kw.get("nrelay", 0))
+    struct.pack_into("=i", b, CONFIG_SIZE - 4, kw.get("metrics", -1))
+    if kw.get("unterminated"):
+        b[0:256] = b"a" * 256
+    return bytes(b)
+
+
+def stats(n, family=0, handshake=0):
+    b = bytearray(STATS_SIZE)
+    b[0:32] = key(n)
+    struct.pack_into("=H", b, 32, family)
+    struct.pack_into("=q", b, 160, handshake)
+    return bytes(b)
+
+
+assert len(peer(1)) == PEER_SIZE and len(config()) == CONFIG_SIZE
+I = r"fatal in ice: "
+expect_fatal("PEER_ADD of the wrong size", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2)[:-1])],
+             I + r"ice_peer_add: PEER_ADD: payload of 307 bytes, want 308")
+expect_fatal("PEER_ADD with an all-zero key", "ice",
+             [imsg("IMSG_PEER_ADD", peer(0))],
+             I + r"ice_peer_check: all-zero key")
+expect_fatal("PEER_ADD with an unterminated name", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2, fqdn=b"n" * 256))],
+             I + r"ice_peer_check: unterminated FQDN")
+expect_fatal("PEER_ADD with a network for an address", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2, plen=24))],
+             I + r"ice_peer_check: bad address: family 2, length 24")
+expect_fatal("PEER_ADD with an address of family 99", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2, af=99))],
+             I + r"ice_peer_check: bad address: family 99, length 32")
+expect_fatal("PEER_ADD twice", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2)), imsg("IMSG_PEER_ADD", peer(2))],
+             I + r"ice_peer_add: a peer we have")
+expect_fatal("PEER_UPDATE of a peer never added", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2)),
+              imsg("IMSG_PEER_UPDATE", peer(3))],
+             I + r"ice_peer_update: a peer we do not have")
+expect_fatal("PEER_DEL of a peer removed already", "ice",
+             [imsg("IMSG_PEER_ADD", peer(2)), imsg("IMSG_PEER_DEL", key(2)),
+              imsg("IMSG_PEER_DEL", key(2))],
+             I + r"ice_peer_del: a peer we do not have")
+expect_fatal("PEER_DEL of the wrong size", "ice",
+             [imsg("IMSG_PEER_DEL", key(2) + b"x")],
+             I + r"ice_peer_del: PEER_DEL: payload of 33 bytes, want 32")
+expect_fatal("WG_STATS nobody asked for", "ice",
+             [imsg("IMSG_WG_STATS", stats(2), peerid=5)],
+             I + r"ice_show_stats: counters for client 5, who did not ask")
+expect_fatal("WG_STATS_END nobody asked for", "ice",
+             [imsg("IMSG_WG_STATS_END", peerid=5)],
+             I + r"ice_show_end: end for client 5, who did not ask")
+expect_fatal("WG_STATS_END with a payload", "ice",
+             [imsg("IMSG_WG_STATS_END", b"x", peerid=5)],
+             I + r"ice_dispatch_parent: WG_STATS_END: payload of 1 bytes")
+expect_fatal("the same client asking twice", "ice",
+             [imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
+              imsg("IMSG_CTL_SHOW_PEERS", peerid=4)],
+             I + r"ice_show_start: client 4 asked twice", sibling="control")
+expect_fatal("WG_STATS with an endpoint of family 99", "ice",
+             [imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
+              ("parent", imsg("IMSG_WG_STATS", stats(2, family=99),
+                              peerid=4))],
+             I + r"ice_show_stats: bad counters", sibling="control")
+expect_fatal("WG_STATS with a negative handshake time", "ice",
+             [imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
+              ("parent", imsg("IMSG_WG_STATS", stats(2, handshake=-1),
+                              peerid=4))],
+             I + r"ice_show_stats: bad counters", sibling="control")
+expect_fatal("more WG_STATS than peers", "ice",
+             [("parent", imsg("IMSG_PEER_ADD", peer(2))),
+              imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
+              ("parent", imsg("IMSG_WG_STATS", stats(2), peerid=4) +
+               imsg("IMSG_WG_STATS", stats(2), peerid=4))],
+             I + r"ice_show_stats: more counters than peers",
+             sibling="control")
+for role in ("signal", "ice", "metrics"):
+    where = "ice_mgmt_config" if role == "ice" else role + "_dispatch_parent"
+    f = r"fatal in %s: %s: " % (role, where)
+    expect_fatal("MGMT_CONFIG of the wrong size", role,
+                 [imsg("IMSG_MGMT_CONFIG", config()[:-4])],
+                 f + r"MGMT_CONFIG: payload of 12560 bytes, want 12564")
+    expect_fatal("MGMT_CONFIG with 9 STUN servers", role,
+                 [imsg("IMSG_MGMT_CONFIG", config(nstun=9))],
+                 f + r"too many servers")
+    expect_fatal("MGMT_CONFIG with signal TLS 2", role,
+                 [imsg("IMSG_MGMT_CONFIG", config(tls=2))],
+                 f + r"signal TLS neither 0 nor 1")
+    expect_fatal("MGMT_CONFIG with an unterminated signal URI", role,
+                 [imsg("IMSG_MGMT_CONFIG", config(unterminated=True))],
+                 f + r"unterminated signal URI")
+expect_fatal("MGMT_CONFIG with metrics flag 5", "metrics",
+             [imsg("IMSG_MGMT_CONFIG", config(metrics=5))],
+             r"fatal in metrics: metrics_dispatch_parent: metrics flag out "
+             r"of range")
 sys.exit(1 if failed else 0)
