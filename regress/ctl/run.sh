@@ -54,7 +54,11 @@ check "show status: peers count" \
 check "show status: log level info" grep -qx 'Log level: info' "$tmp/out"
 check "show status: nothing on stderr" test ! -s "$tmp/err"
 ctl sh st >"$tmp/out2"
-check "sh st: the same as show status" cmp -s "$tmp/out" "$tmp/out2"
+# Started and the management retry reason may move between two calls.
+check "sh st: the same as show status" sh -c \
+    "grep -Ev '^(Started|Management):' '$tmp/out' >'$tmp/a' &&
+    grep -Ev '^(Started|Management):' '$tmp/out2' >'$tmp/b' &&
+    cmp -s '$tmp/a' '$tmp/b'"
 
 # show peers: no network map yet, so only the header
 ctl show peers >"$tmp/out"
