@@ -160,7 +160,8 @@ keys_private(void)
 /*
  * The shared key for one remote public key; the private key stays here.
  * mgmt may ask for any key (the server's changes when it restarts);
- * signal and ice only for peers of the network map: a child asking for
+ * signal and ice only for peers of the network map, and signal for our
+ * own key too (its heartbeat goes to ourselves): a child asking for
  * another key, the management server's above all, is compromised.  A
  * key with no shared secret (a low-order point) gets an all-zero one,
  * which the asker must take as a refusal.
@@ -174,7 +175,9 @@ keys_shared_answer(struct imsgev *iev, struct imsg *imsg)
 
 	imsg_data_exact(imsg, &req, sizeof(req), __func__);
 	key_to_base64(req.key, b64, sizeof(b64));
-	if (iev->proc != PROC_MGMT && !netmap_key_allowed(req.key))
+	if (iev->proc != PROC_MGMT && !netmap_key_allowed(req.key) &&
+	    !(iev->proc == PROC_SIGNAL &&
+	    memcmp(req.key, pubkey, sizeof(req.key)) == 0))
 		fatalx("%s: %s asked for the key of %s, not a peer", __func__,
 		    proc_names[iev->proc], b64);
 	if (iev->proc == PROC_MGMT &&

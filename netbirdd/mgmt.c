@@ -33,19 +33,13 @@
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event.h>
 #include <sodium.h>
@@ -53,18 +47,16 @@
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
+#include "box.h"
 #include "grpc.h"
 #include "mgmt.h"
+#include "server.h"
 
 #define MGMT_SERVICE		"/management.ManagementService/"
 #define MGMT_KEY_MS		5000	/* GetServerKey deadline */
 #define MGMT_LOGIN_MS		10000	/* Login deadline */
-#define MGMT_DNS_MS		30000	/* no answer from dns: try again */
-#define MGMT_CA_BUNDLE		"/etc/ssl/certs/ca-certificates.crt"
-#define MGMT_CA_MAX		(8 * 1024 * 1024)
 #define MGMT_MSG_MIN		(64 * 1024)
 #define MGMT_MSG_MAX		(1024 * 1024 * 1024)
-#define BOX_OVERHEAD		(crypto_box_NONCEBYTES + crypto_box_MACBYTES)
 
 /* NetBird's backoffs: its login loop, and its Sync stream reconnects. */
 #define LOGIN_BACKOFF_MS	1000
@@ -87,25 +79,14 @@ typedef void	(*mgmt_msg_cb)(struct grpc_call *, const uint8_t *, size_t,
 typedef void	(*mgmt_done_cb)(struct grpc_call *, int, const char *,
 		    void *);
 
-/* NetBird's exponential backoff: randomisation 1, multiplier 1.7. */
-struct backoff {
-	double		 initial_ms;
-	double		 max_ms;
-	double		 cur_ms;
-};
-
 static struct {
 	enum mgmt_phase	 phase;
 	int		 started;
 	int		 stopped;	/* until a reload brings a new key */
 	char		 url[NBD_URL_MAX];
-	char		 host[NBD_DNS_HOST_MAX];
-	uint16_t	 port;
-	int		 literal;	/* host is an address */
+	struct server	 srv;
 	char		 setup_key[NBD_SETUPKEY_MAX];
 	char		 ourkey[KEY_B64_LEN + 1];
-	uint32_t	 qid;
-	struct event	 timer;		/* backoff, or the dns deadline */
 	struct grpc_call *call;
 	uint8_t		*reply;		/* the response of a unary call */
 	size_t		 replylen;
@@ -134,14 +115,11 @@ static void	 mgmt_configured(void);
 static void	 mgmt_shutdown(void);
 static void	 mgmt_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 mgmt_dispatch_dns(struct imsgev *, struct imsg *);
-static void	 mgmt_read_ca(void **, size_t *);
 static void	 mgmt_read_max_msg(void);
 static int	 mgmt_url_parse(void);
 static void	 mgmt_start(void);
 static void	 mgmt_reset(void);
 static void	 mgmt_connect(void);
-static void	 mgmt_timeout(int, short, void *);
-static void	 mgmt_dns_answer(const struct dns_answer *);
 static void	 mgmt_get_key(void);
 static void	 mgmt_key_done(struct grpc_call *, int, const char *, void *);
 static void	 mgmt_shared(const struct nbd_shared_key *);
@@ -170,10 +148,6 @@ static void	 mgmt_stop(int, const char *, ...)
 static void	 mgmt_state(int, const char *);
 static void	 mgmt_emit_parent(void *, uint32_t, const void *, size_t);
 static void	 mgmt_flush(void);
-static void	 mgmt_printable(char *);
-static void	 backoff_init(struct backoff *, int, int);
-static void	 backoff_reset(struct backoff *);
-static int	 backoff_next(struct backoff *);
 
 static const struct proc_child mgmt_proc = {
 	.proc = PROC_MGMT,
@@ -205,49 +179,13 @@ mgmt_preinit(void)
 
 	if (sodium_init() == -1)
 		fatalx("%s: sodium_init", __func__);
-	mgmt_read_ca(&ca, &calen);
+	server_ca_read(&ca, &calen);
 	mgmt_read_max_msg();
 	if (grpc_init(penv.evbase, ca, calen) == -1)
 		fatalx("%s: grpc_init", __func__);
 	free(ca);
 	mgmt_meta_gather(&meta);
 	mgmt_meta_pb(&metapb, &meta);
-}
-
-/* $SSL_CERT_FILE as OpenSSL reads it, else Debian's bundle. */
-static void
-mgmt_read_ca(void **ca, size_t *calen)
-{
-	const char	*path;
-	struct stat	 sb;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((path = getenv("SSL_CERT_FILE")) == NULL || *path == '\0')
-		path = MGMT_CA_BUNDLE;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("CA bundle %s: https management servers cannot be "
-		    "verified", path);
-		return;
-	}
-	if (fstat(fd, &sb) == -1 || sb.st_size <= 0 ||
-	    sb.st_size > MGMT_CA_MAX) {
-		log_warnx("CA bundle %s: not a usable file", path);
-		close(fd);
-		return;
-	}
-	if ((*ca = malloc(sb.st_size)) == NULL)
-		fatal("%s", __func__);
-	if ((n = read(fd, *ca, sb.st_size)) != sb.st_size) {
-		log_warnx("CA bundle %s: short read", path);
-		free(*ca);
-		*ca = NULL;
-		close(fd);
-		return;
-	}
-	*calen = n;
-	close(fd);
-	log_debug("CA bundle %s: %zu bytes", path, *calen);
 }
 
 static void
@@ -270,7 +208,7 @@ mgmt_read_max_msg(void)
 static void
 mgmt_init(void)
 {
-	evtimer_set(&mgmt.timer, mgmt_timeout, NULL);
+	server_init(&mgmt.srv, mgmt_get_key, mgmt_fail, mgmt_connect);
 	backoff_init(&mgmt.login_bo, LOGIN_BACKOFF_MS, LOGIN_BACKOFF_MAX_MS);
 	backoff_init(&mgmt.sync_bo, SYNC_BACKOFF_MS, SYNC_BACKOFF_MAX_MS);
 }
@@ -352,142 +290,38 @@ mgmt_reset(void)
 	backoff_reset(&mgmt.sync_bo);
 }
 
-/*
- * scheme://host:port as parse.y stores it; host may be [v6].  An
- * address needs no resolving.
- */
+/* scheme://host:port as parse.y stores it; host may be [v6]. */
 static int
 mgmt_url_parse(void)
 {
-	struct in_addr	 a;
-	const char	*p, *colon, *errstr;
-	size_t		 len;
+	const char	*p;
 
 	if ((p = strstr(mgmt.url, "://")) == NULL)
 		return -1;
-	p += 3;
-	if ((colon = strrchr(p, ':')) == NULL || colon == p)
-		return -1;
-	len = colon - p;
-	if (len >= sizeof(mgmt.host))
-		return -1;
-	memcpy(mgmt.host, p, len);
-	mgmt.host[len] = '\0';
-	mgmt.port = strtonum(colon + 1, 1, 65535, &errstr);
-	if (errstr != NULL)
-		return -1;
-	mgmt.literal = mgmt.host[0] == '[' ||
-	    inet_pton(AF_INET, mgmt.host, &a) == 1;
-	return 0;
+	return server_parse(&mgmt.srv, p + 3, 0);
 }
 
 /* One attempt, from the start: the name is resolved every time. */
 static void
 mgmt_connect(void)
 {
-	struct dns_query	q;
-	struct timeval		tv = { MGMT_DNS_MS / 1000, 0 };
-
 	mgmt_cancel();
-	if (mgmt.literal) {
-		mgmt_get_key();
-		return;
-	}
-	if (penv.iev[PROC_DNS] == NULL)
-		fatalx("%s: no connection to dns", __func__);
-	memset(&q, 0, sizeof(q));
-	q.qid = ++mgmt.qid;
-	q.port = mgmt.port;
-	strlcpy(q.host, mgmt.host, sizeof(q.host));
-	if (imsgev_compose(penv.iev[PROC_DNS], IMSG_DNS_QUERY, 0, 0, -1,
-	    &q, sizeof(q)) == -1)
-		fatal("%s: imsgev_compose", __func__);
 	mgmt.phase = PHASE_RESOLVE;
-	evtimer_add(&mgmt.timer, &tv);
-}
-
-static void
-mgmt_timeout(int fd, short event, void *arg)
-{
-	(void)fd;
-	(void)event;
-	(void)arg;
-	switch (mgmt.phase) {
-	case PHASE_WAIT:
-		mgmt_connect();
-		break;
-	case PHASE_RESOLVE:
-		mgmt_fail("no answer from the resolver for %s", mgmt.host);
-		break;
-	default:
-		break;
-	}
+	server_resolve(&mgmt.srv);
 }
 
 static void
 mgmt_dispatch_dns(struct imsgev *iev, struct imsg *imsg)
 {
-	struct dns_answer	a;
-
 	switch (imsg_get_type(imsg)) {
 	case IMSG_DNS_ANSWER:
-		imsg_data_exact(imsg, &a, sizeof(a), __func__);
-		if (a.naddrs > NBD_DNS_MAX_ADDRS)
-			fatalx("%s: %u addresses", __func__, a.naddrs);
-		mgmt_dns_answer(&a);
+		server_dns_answer(&mgmt.srv, imsg);
 		break;
 	default:
 		fatalx("%s: unexpected %s from %s", __func__,
 		    imsg_type_name(imsg_get_type(imsg)),
 		    proc_names[iev->proc]);
 	}
-}
-
-/* The addresses go to libcurl, which never resolves a name itself. */
-static void
-mgmt_dns_answer(const struct dns_answer *a)
-{
-	char			 buf[NBD_DNS_MAX_ADDRS][INET6_ADDRSTRLEN];
-	const char		*addrs[NBD_DNS_MAX_ADDRS];
-	const struct sockaddr	*sa;
-	const void		*p;
-	size_t			 i, n = 0;
-	int			 af;
-
-	if (mgmt.phase != PHASE_RESOLVE || a->qid != mgmt.qid) {
-		log_debug("stale answer %u from dns", a->qid);
-		return;
-	}
-	evtimer_del(&mgmt.timer);
-	if (a->error != 0) {
-		mgmt_fail("cannot resolve %s: %s", mgmt.host,
-		    gai_strerror(a->error));
-		return;
-	}
-	for (i = 0; i < a->naddrs; i++) {
-		sa = (const struct sockaddr *)&a->addrs[i];
-		af = sa->sa_family;
-		if (af == AF_INET)
-			p = &((const struct sockaddr_in *)sa)->sin_addr;
-		else if (af == AF_INET6)
-			p = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		else
-			fatalx("%s: address family %d", __func__, af);
-		if (inet_ntop(af, p, buf[n], sizeof(buf[n])) == NULL)
-			fatal("%s: inet_ntop", __func__);
-		addrs[n] = buf[n];
-		n++;
-	}
-	if (n == 0) {
-		mgmt_fail("%s has no address", mgmt.host);
-		return;
-	}
-	if (grpc_set_resolve(mgmt.host, mgmt.port, addrs, n) == -1) {
-		mgmt_fail("cannot use the addresses of %s", mgmt.host);
-		return;
-	}
-	log_debug("%s: %zu addresses, first %s", mgmt.host, n, addrs[0]);
-	mgmt_get_key();
 }
 
 /* Before every Login and every Sync: the key changes with each restart. */
@@ -818,7 +652,7 @@ mgmt_cancel(void)
 		mgmt.call = NULL;
 	}
 	mgmt_reply_free();
-	evtimer_del(&mgmt.timer);
+	server_cancel(&mgmt.srv);
 	mgmt.phase = PHASE_IDLE;
 }
 
@@ -830,23 +664,12 @@ static uint8_t *
 mgmt_seal(const ProtobufCMessage *m, size_t *outlen)
 {
 	Management__EncryptedMessage	 em;
-	uint8_t				*plain, *body, *out;
-	size_t				 plen, blen;
+	uint8_t				*body, *out;
+	size_t				 blen;
 
 	if (!mgmt.have_shared)
 		fatalx("%s: no shared key", __func__);
-	plen = protobuf_c_message_get_packed_size(m);
-	blen = BOX_OVERHEAD + plen;
-	if ((plain = malloc(plen + 1)) == NULL ||
-	    (body = malloc(blen)) == NULL)
-		fatal("%s", __func__);
-	protobuf_c_message_pack(m, plain);
-	randombytes_buf(body, crypto_box_NONCEBYTES);
-	if (crypto_box_easy_afternm(body + crypto_box_NONCEBYTES, plain, plen,
-	    body, mgmt.shared) != 0)
-		fatalx("%s: crypto_box_easy_afternm", __func__);
-	freezero(plain, plen + 1);
-
+	body = box_seal(mgmt.shared, m, &blen);
 	management__encrypted_message__init(&em);
 	em.wgpubkey = mgmt.ourkey;
 	em.body.data = body;
@@ -861,36 +684,21 @@ mgmt_seal(const ProtobufCMessage *m, size_t *outlen)
 
 /*
  * The plaintext of an EncryptedMessage from management, decrypted with
- * the key of GetServerKey (not the wgPubKey the message names); one
- * byte more is allocated for freezero().
+ * the key of GetServerKey (not the wgPubKey the message names); free it
+ * with freezero(p, *plen + 1).
  */
 static uint8_t *
 mgmt_open(const uint8_t *msg, size_t len, size_t *plen, const char **why)
 {
 	Management__EncryptedMessage	*em;
-	uint8_t				*out = NULL;
-	const uint8_t			*body;
+	uint8_t				*out;
 
 	if ((em = management__encrypted_message__unpack(NULL, len,
 	    msg)) == NULL) {
 		*why = "is not an EncryptedMessage";
 		return NULL;
 	}
-	body = em->body.data;
-	if (em->body.len < BOX_OVERHEAD) {
-		*why = "is too short to be encrypted";
-		goto done;
-	}
-	*plen = em->body.len - BOX_OVERHEAD;
-	if ((out = malloc(*plen + 1)) == NULL)
-		fatal("%s", __func__);
-	if (crypto_box_open_easy_afternm(out, body + crypto_box_NONCEBYTES,
-	    em->body.len - crypto_box_NONCEBYTES, body, mgmt.shared) != 0) {
-		*why = "does not decrypt";
-		free(out);
-		out = NULL;
-	}
- done:
+	out = box_open(mgmt.shared, em->body.data, em->body.len, plen, why);
 	management__encrypted_message__free_unpacked(em, NULL);
 	return out;
 }
@@ -900,22 +708,19 @@ static void
 mgmt_fail(const char *fmt, ...)
 {
 	char		 msg[CTL_MSG_LEN];
-	struct timeval	 tv;
 	va_list		 ap;
 	int		 ms;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	mgmt_printable(msg);
+	server_printable(msg);
 	mgmt_cancel();
 	mgmt_state(CTL_MGMT_CONNECTING, msg);
 	ms = backoff_next(mgmt.logged_in ? &mgmt.sync_bo : &mgmt.login_bo);
 	log_debug("%s; next attempt in %d ms", msg, ms);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
 	mgmt.phase = PHASE_WAIT;
-	evtimer_add(&mgmt.timer, &tv);
+	server_wait(&mgmt.srv, ms);
 }
 
 /* No more attempts until a reload brings another setup key. */
@@ -928,7 +733,7 @@ mgmt_stop(int state, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	mgmt_printable(msg);
+	server_printable(msg);
 	mgmt_cancel();
 	mgmt.stopped = 1;
 	mgmt.use_setup_key = 0;
@@ -994,45 +799,4 @@ static void
 mgmt_flush(void)
 {
 	imsgev_add(penv.iev[PROC_PARENT]);
-}
-
-/* Server messages go into logs and onto terminals: ASCII only. */
-static void
-mgmt_printable(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			*s = '?';
-}
-
-static void
-backoff_init(struct backoff *b, int initial_ms, int max_ms)
-{
-	b->initial_ms = initial_ms;
-	b->max_ms = max_ms;
-	backoff_reset(b);
-}
-
-/* After a success: the next failure waits little again. */
-static void
-backoff_reset(struct backoff *b)
-{
-	b->cur_ms = b->initial_ms;
-}
-
-/*
- * The next wait, uniformly in [0, 2 * interval), as cenkalti/backoff
- * with RandomizationFactor 1; then the interval grows by 1.7, up to the
- * maximum.
- */
-static int
-backoff_next(struct backoff *b)
-{
-	double	wait;
-
-	wait = b->cur_ms * 2.0 * arc4random_uniform(1000000) / 1000000.0;
-	b->cur_ms *= 1.7;
-	if (b->cur_ms > b->max_ms)
-		b->cur_ms = b->max_ms;
-	return (int)wait;
 }

@@ -35,7 +35,7 @@
  * not parse, and go-version refuses a pre-release suffix against its
  * ">= 0.29.3" constraint.
  */
-#define MGMT_NETBIRD_VERSION	"0.77.1"
+#define MGMT_NETBIRD_VERSION	NBD_NB_VERSION
 
 /* Our own peer as management last described it. */
 struct mgmt_self {

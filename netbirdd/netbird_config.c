@@ -16,8 +16,11 @@
 
 /*
  * The check of IMSG_MGMT_CONFIG, made by the parent on what mgmt sends
- * and again by signal, ice and metrics on what the parent forwards.
+ * and again by signal, ice and metrics on what the parent forwards; and
+ * of the peers the parent sends signal and ice.
  */
+
+#include <sys/socket.h>
 
 #include <string.h>
 
@@ -51,5 +54,24 @@ netbird_config_invalid(const struct nbd_netbird_config *c)
 		return "unterminated relay token";
 	if (c->metrics_enabled < -1 || c->metrics_enabled > 1)
 		return "metrics flag out of range";
+	return NULL;
+}
+
+/*
+ * IMSG_PEER_ADD, IMSG_PEER_UPDATE: a key, a name, an IPv4 host address
+ * or none.  NULL if p is well formed, else why not.
+ */
+const char *
+nbd_peer_invalid(const struct nbd_peer *p)
+{
+	static const uint8_t	zero[sizeof(p->key.key)];
+
+	if (memcmp(p->key.key, zero, sizeof(zero)) == 0)
+		return "all-zero key";
+	if (!TERMINATED(p->fqdn))
+		return "unterminated FQDN";
+	if (!(p->address.af == AF_INET && p->address.plen == 32) &&
+	    !(p->address.af == AF_UNSPEC && p->address.plen == 0))
+		return "bad address";
 	return NULL;
 }

@@ -220,13 +220,13 @@ expect_fatal("PEER_DEL of the wrong size", "ice",
              I + r"ice_peer_del: PEER_DEL: payload of 33 bytes, want 32")
 expect_fatal("WG_STATS nobody asked for", "ice",
              [imsg("IMSG_WG_STATS", stats(2), peerid=5)],
-             I + r"ice_show_stats: counters for client 5, who did not ask")
+             I + r"ice_stats: counters for 5, who did not ask")
 expect_fatal("WG_STATS_END nobody asked for", "ice",
              [imsg("IMSG_WG_STATS_END", peerid=5)],
              I + r"ice_show_end: end for client 5, who did not ask")
 expect_fatal("WG_STATS_END with a payload", "ice",
              [imsg("IMSG_WG_STATS_END", b"x", peerid=5)],
-             I + r"ice_dispatch_parent: WG_STATS_END: payload of 1 bytes")
+             I + r"ice_stats_end: WG_STATS_END: payload of 1 bytes")
 expect_fatal("the same client asking twice", "ice",
              [imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
               imsg("IMSG_CTL_SHOW_PEERS", peerid=4)],
@@ -235,21 +235,79 @@ expect_fatal("WG_STATS with an endpoint of family 99", "ice",
              [imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
               ("parent", imsg("IMSG_WG_STATS", stats(2, family=99),
                               peerid=4))],
-             I + r"ice_show_stats: bad counters", sibling="control")
+             I + r"ice_stats: bad counters", sibling="control")
 expect_fatal("WG_STATS with a negative handshake time", "ice",
              [imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
               ("parent", imsg("IMSG_WG_STATS", stats(2, handshake=-1),
                               peerid=4))],
-             I + r"ice_show_stats: bad counters", sibling="control")
+             I + r"ice_stats: bad counters", sibling="control")
 expect_fatal("more WG_STATS than peers", "ice",
              [("parent", imsg("IMSG_PEER_ADD", peer(2))),
               imsg("IMSG_CTL_SHOW_PEERS", peerid=4),
               ("parent", imsg("IMSG_WG_STATS", stats(2), peerid=4) +
                imsg("IMSG_WG_STATS", stats(2), peerid=4))],
-             I + r"ice_show_stats: more counters than peers",
+             I + r"ice_stats: more counters than peers",
              sibling="control")
+# signal: the peers as ice gets them, shared keys, what ice sends.
+SIGMSG_SIZE = 896
+
+
+def sigmsg(n=2, type=0, payload=b"u:p", has_sid=0, ip_len=0):
+    """struct nbd_signal_msg, as ice sends it."""
+    b = (key(n) + struct.pack("=iI", type, 51820) +
+         payload.ljust(512, b"\0")[:512] + b"0.77.1".ljust(64, b"\0") +
+         bytes(256) + bytes(5) + bytes([has_sid, ip_len]) + bytes(16))
+    return b.ljust(SIGMSG_SIZE, b"\0")
+
+
+S = r"fatal in signal: "
+expect_fatal("PEER_ADD with an all-zero key", "signal",
+             [imsg("IMSG_PEER_ADD", peer(0))],
+             S + r"sigpeer_add: all-zero key")
+expect_fatal("PEER_ADD with a network for an address", "signal",
+             [imsg("IMSG_PEER_ADD", peer(2, plen=24))],
+             S + r"sigpeer_add: bad address")
+expect_fatal("PEER_ADD twice", "signal",
+             [imsg("IMSG_PEER_ADD", peer(2)), imsg("IMSG_PEER_ADD", peer(2))],
+             S + r"sigpeer_add: a peer we have")
+expect_fatal("PEER_UPDATE of a peer never added", "signal",
+             [imsg("IMSG_PEER_UPDATE", peer(3))],
+             S + r"sigpeer_add: update of a peer we do not have")
+expect_fatal("PEER_DEL of a peer never added", "signal",
+             [imsg("IMSG_PEER_DEL", key(2))],
+             S + r"sigpeer_del: a peer we do not have")
+expect_fatal("KEY_SHARED of the wrong size", "signal",
+             [imsg("IMSG_KEY_SHARED", bytes(63))],
+             S + r"sigpeer_key_shared: KEY_SHARED: payload of 63 bytes, "
+             r"want 64")
+expect_fatal("SIGNAL_SEND of the wrong size", "signal",
+             [imsg("IMSG_SIGNAL_SEND", sigmsg()[:-1])],
+             S + r"sigpeer_send: SIGNAL_SEND: payload of %d bytes, want %d" %
+             (SIGMSG_SIZE - 1, SIGMSG_SIZE), sibling="ice")
+expect_fatal("SIGNAL_SEND with an unterminated payload", "signal",
+             [imsg("IMSG_SIGNAL_SEND", sigmsg(payload=b"a" * 512))],
+             S + r"sigpeer_send: unterminated string", sibling="ice")
+expect_fatal("SIGNAL_SEND of a HEARTBEAT", "signal",
+             [imsg("IMSG_SIGNAL_SEND", sigmsg(type=6))],
+             S + r"sigpeer_send: a HEARTBEAT", sibling="ice")
+expect_fatal("SIGNAL_SEND with a relay IP of 5 bytes", "signal",
+             [imsg("IMSG_SIGNAL_SEND", sigmsg(ip_len=5))],
+             S + r"sigpeer_send: relay IP neither 0, 4 nor 16 bytes",
+             sibling="ice")
+expect_fatal("SIGNAL_SEND of an OFFER without ufrag:pwd", "signal",
+             [imsg("IMSG_SIGNAL_SEND", sigmsg(payload=b"nocolon"))],
+             S + r"sigpeer_send: has credentials that are not ufrag:pwd",
+             sibling="ice")
+expect_fatal("SIGNAL_SEND to an all-zero key", "signal",
+             [imsg("IMSG_SIGNAL_SEND", sigmsg(n=0))],
+             S + r"sigpeer_send: all-zero peer key", sibling="ice")
+expect_fatal("DNS_ANSWER with 9 addresses", "signal",
+             [imsg("IMSG_DNS_ANSWER", struct.pack("=IiI4x", 1, 0, 9) +
+                   bytes(8 * 128))],
+             S + r"server_dns_answer: 9 addresses", sibling="dns")
 for role in ("signal", "ice", "metrics"):
-    where = "ice_mgmt_config" if role == "ice" else role + "_dispatch_parent"
+    where = {"ice": "ice_mgmt_config",
+             "signal": "sig_config"}.get(role, role + "_dispatch_parent")
     f = r"fatal in %s: %s: " % (role, where)
     expect_fatal("MGMT_CONFIG of the wrong size", role,
                  [imsg("IMSG_MGMT_CONFIG", config()[:-4])],

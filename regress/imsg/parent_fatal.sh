@@ -152,6 +152,24 @@ expect_fatal_gdb "a PEER with an all-zero key" mgmt "$P all-zero key" \
 expect_fatal_gdb "the same peer twice" mgmt "$P duplicate peer" \
     < <(g_begin 1 2; g_peer 2 a 100.64.0.2/32; g_peer 2 b 100.64.0.3/32)
 
+# signal: its state is checked before status shows it.
+G='fatal in parent: parent_dispatch_signal:'
+expect_fatal "SIGNAL_STATE of the wrong size" signal \
+    IMSG_SIGNAL_STATE '"", 0' \
+    "$G SIGNAL_STATE: payload of 0 bytes, want 268"
+expect_fatal_gdb "SIGNAL_STATE neither connected nor not" signal \
+    "$G bad signal state" <<'EOF'
+set $s = (struct nbd_signal_state *)calloc(1, sizeof(struct nbd_signal_state))
+set $s->connected = 2
+call (int)imsgev_compose(penv.iev[PROC_PARENT], IMSG_SIGNAL_STATE, 0, 0, -1, $s, sizeof(*$s))
+EOF
+expect_fatal_gdb "SIGNAL_STATE with an unterminated error" signal \
+    "$G bad signal state" <<'EOF'
+set $s = (struct nbd_signal_state *)calloc(1, sizeof(struct nbd_signal_state))
+call (void *)memset($s->error, 'x', sizeof($s->error))
+call (int)imsgev_compose(penv.iev[PROC_PARENT], IMSG_SIGNAL_STATE, 0, 0, -1, $s, sizeof(*$s))
+EOF
+
 # Shared keys: signal and ice only for peers of the network map.
 K='fatal in parent: keys_shared_answer:'
 expect_fatal "KEY_SHARED_REQ of the wrong size" ice \
@@ -163,6 +181,11 @@ expect_fatal "ice asking for a key outside the map" ice \
 expect_fatal "signal asking for a key outside the map" signal \
     IMSG_KEY_SHARED_REQ '"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", 32' \
     "$K signal asked for the key of .*, not a peer"
+# Our own key: signal's heartbeat needs it, ice has no business with it.
+expect_fatal_gdb "ice asking for our own key" ice \
+    "$K ice asked for the key of .*, not a peer" <<'EOF'
+call (int)imsgev_compose(penv.iev[PROC_PARENT], IMSG_KEY_SHARED_REQ, 0, 0, -1, penv.pubkey.key, 32)
+EOF
 expect_fatal "WG_STATS_REQ with a payload" ice \
     IMSG_WG_STATS_REQ '"x", 1' \
     'fatal in parent: parent_dispatch_ice: WG_STATS_REQ: payload of 1 bytes, want none'

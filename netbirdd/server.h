@@ -1,0 +1,77 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * What mgmt and signal share as clients of a NetBird server: the
+ * server's host and port, its name resolved through the dns child into
+ * grpc's address list at the start of every attempt, the wait between
+ * attempts with NetBird's backoff, the CA bundle, and text from the
+ * server made safe to show.
+ *
+ * An attempt: server_resolve(), then ready() once libcurl has the
+ * addresses (at once for an address), or fail() with the reason.  After
+ * a failure the process calls server_wait() with its backoff; retry()
+ * comes when it is over.  server_cancel() stops either.
+ */
+
+#ifndef NBD_SERVER_H
+#define NBD_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event.h>
+
+#include "netbirdd.h"
+
+#define SERVER_DNS_MS		30000	/* no answer from dns: fail */
+
+struct server {
+	char		 host[NBD_DNS_HOST_MAX];	/* [v6] in brackets */
+	uint16_t	 port;
+	int		 literal;	/* host is an address */
+	uint32_t	 next_qid;
+	uint32_t	 qid;		/* the query waited for, 0: none */
+	int		 waiting;	/* the timer is the backoff */
+	struct event	 timer;		/* the backoff, or the dns deadline */
+	void		(*ready)(void);
+	void		(*fail)(const char *, ...)
+			    __attribute__((__format__ (printf, 1, 2)));
+	void		(*retry)(void);
+};
+
+/* NetBird's exponential backoff (cenkalti/backoff, randomisation 1). */
+struct backoff {
+	double		 initial_ms;
+	double		 max_ms;
+	double		 cur_ms;
+};
+
+void	 server_init(struct server *, void (*)(void),
+	    void (*)(const char *, ...), void (*)(void));
+int	 server_parse(struct server *, const char *, uint16_t);
+void	 server_resolve(struct server *);
+void	 server_wait(struct server *, int);
+void	 server_cancel(struct server *);
+void	 server_dns_answer(struct server *, struct imsg *);
+void	 server_ca_read(void **, size_t *);
+void	 server_printable(char *);
+
+void	 backoff_init(struct backoff *, int, int);
+void	 backoff_reset(struct backoff *);
+int	 backoff_next(struct backoff *);
+
+#endif
