@@ -76,6 +76,9 @@ struct ctl_status {
 	int32_t		log_level;	/* enum nbd_log_level */
 	uint16_t	wg_port;
 	uint16_t	mtu;
+	char		signal_error[CTL_MSG_LEN];	/* why it is down */
+	uint32_t	signal_dropped;	/* messages from keys not in the map */
+	uint32_t	signal_rejected; /* messages that did not open */
 };
 
 /* IMSG_CTL_SHOW_PEER reply, one per peer */

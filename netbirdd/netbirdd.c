@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "hostnet.h"
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
@@ -55,6 +56,8 @@ static void	parent_dispatch_signal(struct imsgev *, struct imsg *);
 static void	parent_dispatch_ice(struct imsgev *, struct imsg *);
 static void	parent_dispatch_control(struct imsgev *, struct imsg *);
 static void	parent_mgmt_config(void);
+static void	parent_raw_socket(void);
+static void	parent_host_addrs(void);
 static void	parent_show_status(uint32_t);
 static void	parent_log_verbose(const struct ctl_verbose *);
 static int	parent_reload(char *, size_t);
@@ -93,6 +96,7 @@ static time_t		 started;
 static pid_t		 parent_pid;
 static struct wg_iface	*wg;
 static struct nbd_mgmt_state	 mgmt_state;	/* as mgmt last said */
+static struct nbd_signal_state	 signal_state;	/* as signal last said */
 static struct nbd_netbird_config nbconf;	/* from management */
 
 static __dead void
@@ -243,6 +247,8 @@ parent_start(size_t argv0len, int debug, int verbose)
 	    ctlfd, NULL, 0);
 	for (p = PROC_PARENT + 1; p < PROC_MAX; p++)
 		parent_send_config(p);
+	parent_raw_socket();
+	parent_host_addrs();
 	/* The children started with -v only: give them the configured level. */
 	if (conf.log_level != NBD_LOG_INFO) {
 		v.level = conf.log_level;
@@ -438,7 +444,8 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_MGMT_NETMAP_END:
 		imsg_data_exact(imsg, &e, sizeof(e), __func__);
-		netmap_end(&e, wg, &children[PROC_ICE].iev);
+		netmap_end(&e, wg, &children[PROC_ICE].iev,
+		    &children[PROC_SIGNAL].iev);
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
@@ -449,9 +456,18 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 static void
 parent_dispatch_signal(struct imsgev *iev, struct imsg *imsg)
 {
+	struct nbd_signal_state	s;
+
 	switch (imsg_get_type(imsg)) {
 	case IMSG_KEY_SHARED_REQ:
 		keys_shared_answer(iev, imsg);
+		break;
+	case IMSG_SIGNAL_STATE:
+		imsg_data_exact(imsg, &s, sizeof(s), __func__);
+		if ((s.connected != 0 && s.connected != 1) ||
+		    memchr(s.error, '\0', sizeof(s.error)) == NULL)
+			fatalx("%s: bad signal state", __func__);
+		signal_state = s;
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
@@ -462,13 +478,30 @@ parent_dispatch_signal(struct imsgev *iev, struct imsg *imsg)
 static void
 parent_dispatch_ice(struct imsgev *iev, struct imsg *imsg)
 {
+	struct nbd_wg_endpoint		e;
+	struct nbd_peers_connected	pc;
+
 	switch (imsg_get_type(imsg)) {
 	case IMSG_KEY_SHARED_REQ:
 		keys_shared_answer(iev, imsg);
 		break;
+	case IMSG_PEERS_CONNECTED:
+		imsg_data_exact(imsg, &pc, sizeof(pc), __func__);
+		if (pc.n > NBD_PEERS_MAX)
+			fatalx("%s: %u peers connected", __func__, pc.n);
+		netmap_peers_connected(pc.n);
+		break;
 	case IMSG_WG_STATS_REQ:
 		imsg_empty(imsg, __func__);
 		netmap_wg_stats(wg, iev, imsg_get_id(imsg));
+		break;
+	case IMSG_WG_ENDPOINT:
+		imsg_data_exact(imsg, &e, sizeof(e), __func__);
+		netmap_wg_endpoint(wg, &e);
+		break;
+	case IMSG_HOST_ADDRS_REQ:
+		imsg_empty(imsg, __func__);
+		parent_host_addrs();
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
@@ -504,6 +537,42 @@ parent_mgmt_config(void)
 	    -1, &c, sizeof(c)) == -1)
 		fatal("%s: imsg_compose", __func__);
 	explicit_bzero(&c, sizeof(c));
+}
+
+/*
+ * ice's raw socket on the WireGuard port in use (it may have fallen
+ * back from the configured one).  Without it there are no direct
+ * paths, only relayed ones: said, not fatal.
+ */
+static void
+parent_raw_socket(void)
+{
+	struct nbd_raw_socket	rs;
+	int			fd;
+
+	if ((fd = rawsock_open(AF_INET, wg_port(wg))) == -1) {
+		log_warnx("no raw socket on UDP port %u: peers can be reached "
+		    "through relays only", wg_port(wg));
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	rs.af = AF_INET;
+	rs.port = wg_port(wg);
+	if (imsgev_compose(&children[PROC_ICE].iev, IMSG_SOCKET_RAW, 0, 0, fd,
+	    &rs, sizeof(rs)) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+/* At start and whenever ice asks: an empty list if they cannot be read. */
+static void
+parent_host_addrs(void)
+{
+	struct nbd_host_addrs	ha;
+
+	hostaddr_collect(wg_ifname(wg), netmap_address(), &ha);
+	if (imsgev_compose(&children[PROC_ICE].iev, IMSG_HOST_ADDRS, 0, 0, -1,
+	    &ha, sizeof(ha)) == -1)
+		fatal("%s: imsg_compose", __func__);
 }
 
 static void
@@ -556,6 +625,10 @@ parent_show_status(uint32_t id)
 	    nbconf.signal_tls ? "https" : "http", nbconf.signal_uri) >=
 	    sizeof(st.signal_url))
 		st.signal_url[0] = '\0';
+	st.signal_connected = signal_state.connected;
+	strlcpy(st.signal_error, signal_state.error, sizeof(st.signal_error));
+	st.signal_dropped = signal_state.dropped;
+	st.signal_rejected = signal_state.rejected;
 	/* Connected peers: ice's to say, from issue 4 on. */
 	netmap_status(&st);
 	st.wg_backend = wg_backend(wg);

@@ -31,6 +31,8 @@
 #include "nbd_ctl.h"
 
 #define NBD_VERSION		"0.1.0"
+/* The NetBird version we report: a plain semver management accepts. */
+#define NBD_NB_VERSION		"0.77.1"
 #define NBD_CONFFILE		"/etc/netbirdd.conf"
 #define NBD_STATEDIR		"/var/lib/netbirdd"
 #define NBD_KEYFILE		"private.key"	/* in the state directory */
@@ -95,17 +97,20 @@ enum imsg_type {
 	IMSG_PEER_UPDATE,	/* struct nbd_peer */
 	IMSG_PEER_DEL,		/* struct nbd_key */
 
-	/* signal <-> ice */
-	IMSG_SIGNAL_SEND,
-	IMSG_SIGNAL_RECV,
-	IMSG_SIGNAL_STATE,
+	/* signal <-> ice; the parent also sends the peers to signal */
+	IMSG_SIGNAL_SEND,	/* ice -> signal: struct nbd_signal_msg */
+	IMSG_SIGNAL_RECV,	/* signal -> ice: struct nbd_signal_msg */
+	IMSG_SIGNAL_STATE,	/* signal -> parent, ice: nbd_signal_state */
 
 	/* WireGuard intents ice -> parent; statistics parent -> ice */
-	IMSG_WG_ENDPOINT,
+	IMSG_WG_ENDPOINT,	/* struct nbd_wg_endpoint */
 	IMSG_WG_STATS_REQ,	/* ice -> parent; the peerid comes back */
 	IMSG_WG_STATS,		/* parent -> ice: struct nbd_wg_stats each */
 	IMSG_WG_STATS_END,	/* parent -> ice */
-	IMSG_SOCKET_RAW,	/* parent -> ice: raw socket on the WG port */
+	IMSG_SOCKET_RAW,	/* parent -> ice: struct nbd_raw_socket + fd */
+	IMSG_HOST_ADDRS_REQ,	/* ice -> parent, empty */
+	IMSG_HOST_ADDRS,	/* parent -> ice: struct nbd_host_addrs */
+	IMSG_PEERS_CONNECTED,	/* ice -> parent: struct nbd_peers_connected */
 
 	/* timings: mgmt|ice -> metrics */
 	IMSG_METRIC_STAGE,
@@ -277,6 +282,77 @@ struct nbd_wg_stats {
 	uint64_t	tx_bytes;
 };
 
+/* Signal bodies as signal and ice exchange them (protocol.md 4.4). */
+enum nbd_sig_type {
+	NBD_SIG_OFFER = 0,
+	NBD_SIG_ANSWER = 1,
+	NBD_SIG_CANDIDATE = 2,
+	NBD_SIG_MODE = 4,
+	NBD_SIG_GO_IDLE = 5
+};
+
+#define NBD_SIG_PAYLOAD_MAX	512	/* "ufrag:pwd" or one candidate */
+#define NBD_SIG_VERSION_MAX	64
+#define NBD_SESSION_ID_LEN	5
+
+/*
+ * IMSG_SIGNAL_SEND (peer: to whom), IMSG_SIGNAL_RECV (peer: from whom).
+ * Strings are NUL terminated; the receiver checks that.  HEARTBEAT
+ * never leaves the signal process.
+ */
+struct nbd_signal_msg {
+	struct nbd_key	peer;
+	int32_t		type;		/* enum nbd_sig_type */
+	uint32_t	wg_port;	/* OFFER, ANSWER */
+	char		payload[NBD_SIG_PAYLOAD_MAX];
+	char		version[NBD_SIG_VERSION_MAX];
+	char		relay_addr[CTL_URL_LEN];	/* "": none */
+	uint8_t		session_id[NBD_SESSION_ID_LEN];
+	uint8_t		has_session_id;
+	uint8_t		relay_ip_len;	/* 0, 4 or 16 */
+	uint8_t		relay_ip[16];
+};
+
+/* IMSG_SIGNAL_STATE */
+struct nbd_signal_state {
+	int32_t		connected;	/* the stream is up */
+	uint32_t	dropped;	/* from keys not in the map, so far */
+	char		error[CTL_MSG_LEN];	/* why it is down; "" */
+	uint32_t	rejected;	/* from peers, not opened or decoded */
+};
+
+/*
+ * IMSG_WG_ENDPOINT: set (AF_INET, AF_INET6 with a port) or remove
+ * (AF_UNSPEC) the endpoint of a peer in the current map.
+ */
+struct nbd_wg_endpoint {
+	struct nbd_key	key;
+	struct sockaddr_storage endpoint;
+};
+
+/*
+ * IMSG_SOCKET_RAW, with the fd: a raw UDP socket whose filter passes
+ * only STUN to the WireGuard port; ice sends STUN from that port on it.
+ */
+struct nbd_raw_socket {
+	int32_t		af;		/* AF_INET */
+	uint16_t	port;		/* the WireGuard listen port in use */
+	uint16_t	pad;
+};
+
+/* IMSG_PEERS_CONNECTED: for show status, sent when it changes */
+struct nbd_peers_connected {
+	uint32_t	n;
+};
+
+#define NBD_HOST_ADDRS_MAX	32
+
+/* IMSG_HOST_ADDRS: addresses to offer host candidates on */
+struct nbd_host_addrs {
+	uint32_t	n;
+	struct nbd_prefix addr[NBD_HOST_ADDRS_MAX];
+};
+
 /* An imsgbuf driven by libevent. */
 struct imsgev {
 	struct imsgbuf	  ibuf;
@@ -322,6 +398,7 @@ void	 dns_resolve(const struct dns_query *, struct dns_answer *);
 
 /* netbird_config.c: IMSG_MGMT_CONFIG checked by each receiver */
 const char *netbird_config_invalid(const struct nbd_netbird_config *);
+const char *nbd_peer_invalid(const struct nbd_peer *);
 
 /* keys.c */
 int	 keys_load(const char *);

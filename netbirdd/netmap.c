@@ -49,13 +49,19 @@
  *
  * Also here, as they ask about the peers: whether signal or ice may have
  * the shared key for a peer (netmap_key_allowed()), what show status
- * says of the map, and the WireGuard counters ice asks for.
+ * says of the map, the WireGuard counters ice asks for, and the
+ * endpoints ice sets: checked like the map (a malformed one is fatal),
+ * for a peer of the applied map only (one that has just left is
+ * dropped: ice had not yet read its PEER_DEL), and applied at once;
+ * removing one gives the peer back its allowed IPs from the map.
  */
 
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/tree.h>
+
+#include <netinet/in.h>
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -66,6 +72,8 @@
 #include "netbirdd.h"
 #include "netmap.h"
 #include "wg.h"
+
+static uint32_t		 peers_connected;	/* as ice counts them */
 
 /* A removed peer's key: ice may ask for it before it hears PEER_DEL. */
 struct nm_former {
@@ -90,7 +98,7 @@ static int	netmap_apply(struct wg_iface *, struct netmap *,
 static int	netmap_apply_peers(struct wg_iface *,
 		    const struct netmap_diff *);
 static int	netmap_remove_strays(struct wg_iface *, struct netmap *);
-static void	netmap_tell_ice(struct imsgev *, const struct netmap_diff *);
+static void	netmap_tell(struct imsgev *, const struct netmap_diff *);
 static void	peer_export(const struct nm_peer *, struct nbd_peer *);
 static time_t	now_mono(void);
 static void	formers_add(const struct netmap_diff *);
@@ -482,6 +490,65 @@ netmap_diff_free(struct netmap_diff *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * IMSG_WG_ENDPOINT made ours: only the address, port and (link-local
+ * IPv6) scope are taken from ice's sockaddr.  A reason if malformed.
+ */
+const char *
+netmap_endpoint_import(const struct nbd_wg_endpoint *e, union wg_sockaddr *out)
+{
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+	const char		*why;
+
+	memset(out, 0, sizeof(*out));
+	if ((why = wg_key_invalid(e->key.key)) != NULL)
+		return why;
+	switch (e->endpoint.ss_family) {
+	case AF_UNSPEC:
+		return NULL;
+	case AF_INET:
+		memcpy(&sin, &e->endpoint, sizeof(sin));
+		out->sin.sin_family = AF_INET;
+		out->sin.sin_port = sin.sin_port;
+		out->sin.sin_addr = sin.sin_addr;
+		break;
+	case AF_INET6:
+		memcpy(&sin6, &e->endpoint, sizeof(sin6));
+		out->sin6.sin6_family = AF_INET6;
+		out->sin6.sin6_port = sin6.sin6_port;
+		out->sin6.sin6_addr = sin6.sin6_addr;
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr))
+			out->sin6.sin6_scope_id = sin6.sin6_scope_id;
+		break;
+	default:
+		return "bad endpoint address family";
+	}
+	return wg_endpoint_invalid(out);
+}
+
+/*
+ * Set or remove the endpoint of a peer of m.  -1 if WireGuard refused
+ * (logged); a peer m does not have is dropped.
+ */
+int
+netmap_endpoint_apply(struct netmap *m, struct wg_iface *wg,
+    const uint8_t *key, const union wg_sockaddr *ep)
+{
+	struct nm_peer	*p;
+	char		 b64[WG_KEY_B64LEN], s[WG_ENDPOINT_STRLEN];
+
+	wg_key_log(key, b64, sizeof(b64));
+	if ((p = netmap_find(m, key)) == NULL) {
+		log_debug("endpoint for %s, not in the map: dropped", b64);
+		return 0;
+	}
+	if (wg_endpoint_ntop(ep, s, sizeof(s)) == -1)
+		strlcpy(s, "none", sizeof(s));
+	log_debug("peer %s: endpoint %s", b64, s);
+	return wg_peer_endpoint(wg, key, ep, p->allowed, p->nallowed);
+}
+
 void
 netmap_begin(const struct nbd_netmap_begin *b)
 {
@@ -502,7 +569,7 @@ netmap_peer(const struct nbd_netmap_peer *p)
 
 void
 netmap_end(const struct nbd_netmap_end *e, struct wg_iface *wg,
-    struct imsgev *ice)
+    struct imsgev *ice, struct imsgev *signal)
 {
 	struct netmap		*map;
 	struct netmap_diff	 d;
@@ -523,7 +590,8 @@ netmap_end(const struct nbd_netmap_end *e, struct wg_iface *wg,
 	}
 	netmap_diff(current, map, dirty, &d);
 	failed = netmap_apply(wg, map, &d) == -1;
-	netmap_tell_ice(ice, &d);
+	netmap_tell(signal, &d);
+	netmap_tell(ice, &d);
 	formers_add(&d);
 	log_info("network map serial %" PRIu64 ": %" PRIu32 " peers "
 	    "(+%zu -%zu ~%zu)%s", map->serial, map->npeers, d.nadd, d.ndel,
@@ -632,8 +700,9 @@ peer_export(const struct nm_peer *np, struct nbd_peer *p)
 	}
 }
 
+/* The peers as signal and ice know them: removals first. */
 static void
-netmap_tell_ice(struct imsgev *ice, const struct netmap_diff *d)
+netmap_tell(struct imsgev *iev, const struct netmap_diff *d)
 {
 	struct nbd_key	k;
 	struct nbd_peer	p;
@@ -641,7 +710,7 @@ netmap_tell_ice(struct imsgev *ice, const struct netmap_diff *d)
 
 	for (i = 0; i < d->ndel; i++) {
 		memcpy(k.key, d->del[i]->key, sizeof(k.key));
-		if (imsg_compose(&ice->ibuf, IMSG_PEER_DEL, 0, 0, -1, &k,
+		if (imsg_compose(&iev->ibuf, IMSG_PEER_DEL, 0, 0, -1, &k,
 		    sizeof(k)) == -1)
 			fatal("%s: imsg_compose", __func__);
 	}
@@ -650,11 +719,11 @@ netmap_tell_ice(struct imsgev *ice, const struct netmap_diff *d)
 			peer_export(d->add[i], &p);
 		else
 			peer_export(d->iceupd[i - d->nadd], &p);
-		if (imsg_compose(&ice->ibuf, i < d->nadd ? IMSG_PEER_ADD :
+		if (imsg_compose(&iev->ibuf, i < d->nadd ? IMSG_PEER_ADD :
 		    IMSG_PEER_UPDATE, 0, 0, -1, &p, sizeof(p)) == -1)
 			fatal("%s: imsg_compose", __func__);
 	}
-	imsgev_add(ice);
+	imsgev_add(iev);
 }
 
 static time_t
@@ -719,6 +788,32 @@ netmap_key_allowed(const uint8_t *key)
 	return 0;
 }
 
+/* From ice; a failure makes the next map go in full (dirty). */
+void
+netmap_wg_endpoint(struct wg_iface *wg, const struct nbd_wg_endpoint *e)
+{
+	union wg_sockaddr	 ep;
+	const char		*why;
+
+	if ((why = netmap_endpoint_import(e, &ep)) != NULL)
+		fatalx("%s: %s", __func__, why);
+	if (current == NULL) {
+		log_debug("endpoint before the first network map: dropped");
+		return;
+	}
+	if (netmap_endpoint_apply(current, wg, e->key.key, &ep) == -1)
+		dirty = 1;
+}
+
+/* Our overlay address and prefix, or NULL before the first map. */
+const struct wg_prefix *
+netmap_address(void)
+{
+	if (current == NULL || current->address.af == 0)
+		return NULL;
+	return &current->address;
+}
+
 void
 netmap_status(struct ctl_status *st)
 {
@@ -729,6 +824,14 @@ netmap_status(struct ctl_status *st)
 	st->serial = current->serial;
 	st->last_sync = last_sync;
 	st->peers_total = current->npeers;
+	st->peers_connected = MINIMUM(peers_connected, current->npeers);
+}
+
+/* ice's count; it may lag a map that just lost peers. */
+void
+netmap_peers_connected(uint32_t n)
+{
+	peers_connected = n;
 }
 
 /* Every WireGuard peer's counters, then the end, for ice's request id. */

@@ -18,7 +18,7 @@
  * The network map in the parent (netmap.c): mgmt sends it as BEGIN,
  * one PEER per peer and END; the parent checks every message, builds
  * the new map beside the applied one, computes the difference and
- * applies it to the interface in one go, then tells ice.
+ * applies it to the interface in one go, then tells signal and ice.
  *
  * The receiving, the checks and the difference are pure functions, so
  * that the unit test can drive them; netmap_begin(), netmap_peer() and
@@ -101,14 +101,22 @@ size_t		 netmap_routes(struct netmap *, struct wg_prefix **);
 void		 netmap_diff(struct netmap *, struct netmap *, int,
 		    struct netmap_diff *);
 void		 netmap_diff_free(struct netmap_diff *);
+const char	*netmap_endpoint_import(const struct nbd_wg_endpoint *,
+		    union wg_sockaddr *);
+int		 netmap_endpoint_apply(struct netmap *, struct wg_iface *,
+		    const uint8_t *, const union wg_sockaddr *);
 
 /* The parent's side: fatal on a bad message. */
 void		 netmap_begin(const struct nbd_netmap_begin *);
 void		 netmap_peer(const struct nbd_netmap_peer *);
 void		 netmap_end(const struct nbd_netmap_end *, struct wg_iface *,
-		    struct imsgev *);
+		    struct imsgev *, struct imsgev *);
 int		 netmap_key_allowed(const uint8_t *);
+void		 netmap_wg_endpoint(struct wg_iface *,
+		    const struct nbd_wg_endpoint *);
+const struct wg_prefix *netmap_address(void);
 void		 netmap_wg_stats(struct wg_iface *, struct imsgev *, uint32_t);
 void		 netmap_status(struct ctl_status *);
+void		 netmap_peers_connected(uint32_t);
 
 #endif

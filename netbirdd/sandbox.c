@@ -230,9 +230,14 @@ static const struct sandbox_rule rules_tcp[] = {
 };
 
 /*
- * ice: UDP for STUN, TURN and the local proxies of relayed paths, and
- * bind() for those proxies (127.0.0.1) and for TCP candidates.  Raw
- * sockets on the WireGuard port come from the parent: SOCK_RAW stays out.
+ * ice: UDP sockets of its own for TURN and for the local proxies of
+ * relayed paths (socket, bind to 127.0.0.1, connect and getsockname in
+ * the TCP group, send and recv), and bind() for TCP candidates.  The raw
+ * socket on the WireGuard port comes from the parent, its filter locked:
+ * ice reads it (recvfrom) and sends STUN on it with sendmsg() and an
+ * IP_PKTINFO source, which the kernel accepts only for an address of
+ * this host.  SOCK_RAW stays out, and so does every setsockopt() but
+ * the TCP options above: no SO_ATTACH_FILTER, no IP_HDRINCL.
  */
 static const struct sandbox_rule rules_udp[] = {
 	ALLOW_INET_SOCKET(SOCK_DGRAM, 0),

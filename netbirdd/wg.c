@@ -471,6 +471,52 @@ wg_peer_remove(struct wg_iface *wg, const uint8_t pub[WG_KEY_LEN])
 	return wg_peers_set(wg, &p, 1);
 }
 
+/*
+ * Set (AF_UNSPEC: remove) the endpoint of a peer; allowed IPs are those
+ * the peer gets back when it is added again after a removal.
+ */
+int
+wg_peer_endpoint(struct wg_iface *wg, const uint8_t pub[WG_KEY_LEN],
+    const union wg_sockaddr *ep, const struct wg_prefix *allowed,
+    size_t nallowed)
+{
+	struct wg_peer	p[WG_ENDPOINT_PEERS];
+
+	return wg_peers_set(wg, p, wg_endpoint_peers(pub, ep, allowed,
+	    nallowed, p));
+}
+
+/*
+ * What wg_peer_endpoint() asks for, in p: a new endpoint, or a removal
+ * and the peer again.  Returns how many of p it used.
+ *
+ * A new endpoint goes with keepalive 0 and then 25 in one exchange:
+ * both WireGuard implementations send a keepalive, and so start a
+ * handshake, only when keepalive goes from off to on.  Otherwise the
+ * first handshake waits for traffic or the next keepalive.
+ */
+size_t
+wg_endpoint_peers(const uint8_t pub[WG_KEY_LEN], const union wg_sockaddr *ep,
+    const struct wg_prefix *allowed, size_t nallowed,
+    struct wg_peer p[WG_ENDPOINT_PEERS])
+{
+	memset(p, 0, WG_ENDPOINT_PEERS * sizeof(*p));
+	memcpy(p[0].pubkey, pub, WG_KEY_LEN);
+	if (ep->sa.sa_family != AF_UNSPEC) {
+		memcpy(p[1].pubkey, pub, WG_KEY_LEN);
+		p[1].endpoint = *ep;
+		p[1].keepalive = WG_KEEPALIVE;
+		return 2;
+	}
+	p[0].flags = WG_PEER_REMOVE;
+	memcpy(p[1].pubkey, pub, WG_KEY_LEN);
+	p[1].keepalive = WG_KEEPALIVE;
+	p[1].flags = WG_PEER_REPLACE_ALLOWED;
+	p[1].allowed = allowed;
+	p[1].nallowed = nallowed;
+	return 2;
+}
+
 /* The caller frees *stats. */
 int
 wg_peer_stats(struct wg_iface *wg, struct wg_peer_stats **stats, size_t *n)

@@ -25,6 +25,8 @@
  *	peer PUBKEY KEEPALIVE ENDPOINT|- replace|add ALLOWED,...|- [PSK]
  *	peers COUNT ALLOWED-PER-PEER	(generated peers; elapsed_ms N)
  *	remove PUBKEY
+ *	endpoint PUBKEY ENDPOINT|- ALLOWED,...|-	(- removes the endpoint;
+ *			 the allowed IPs are those the peer gets back)
  *	route add|del PREFIX
  *	stats		(elapsed_ms N, then lines:
  *			 stat PUBKEY HANDSHAKE RX TX ENDPOINT|-)
@@ -59,6 +61,8 @@ static int	key_parse(const char *, uint8_t *);
 static int	cmd_open(char **, int);
 static int	cmd_peer(char **, int);
 static int	cmd_peers(char **, int);
+static int	cmd_endpoint(char **, int);
+static int	allowed_parse(char *, struct wg_prefix *, size_t *);
 static int	cmd_stats(void);
 static int	cmd(char **, int);
 
@@ -103,12 +107,28 @@ cmd_open(char **av, int ac)
 	return ret;
 }
 
+/* "a,b,c" into allowed (MAXALLOWED of them), or "-": none. */
+static int
+allowed_parse(char *s, struct wg_prefix *allowed, size_t *n)
+{
+	char	*tok;
+
+	*n = 0;
+	if (strcmp(s, "-") == 0)
+		return 0;
+	while ((tok = strsep(&s, ",")) != NULL) {
+		if (*n == MAXALLOWED || wg_prefix_pton(tok, &allowed[*n]) == -1)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int
 cmd_peer(char **av, int ac)
 {
 	struct wg_peer		p;
 	struct wg_prefix	allowed[MAXALLOWED];
-	char			*s, *tok;
 
 	if (ac < 6)
 		return -1;
@@ -121,21 +141,32 @@ cmd_peer(char **av, int ac)
 		return -1;
 	if (strcmp(av[4], "replace") == 0)
 		p.flags |= WG_PEER_REPLACE_ALLOWED;
-	if (strcmp(av[5], "-") != 0) {
-		for (s = av[5]; (tok = strsep(&s, ",")) != NULL;) {
-			if (p.nallowed == MAXALLOWED ||
-			    wg_prefix_pton(tok, &allowed[p.nallowed]) == -1)
-				return -1;
-			p.nallowed++;
-		}
-		p.allowed = allowed;
-	}
+	if (allowed_parse(av[5], allowed, &p.nallowed) == -1)
+		return -1;
+	p.allowed = p.nallowed > 0 ? allowed : NULL;
 	if (ac > 6) {
 		if (key_parse(av[6], p.psk) == -1)
 			return -1;
 		p.flags |= WG_PEER_PRESHARED;
 	}
 	return wg_peer_set(wg, &p);
+}
+
+static int
+cmd_endpoint(char **av, int ac)
+{
+	struct wg_prefix	allowed[MAXALLOWED];
+	union wg_sockaddr	ep;
+	uint8_t			key[WG_KEY_LEN];
+	size_t			n;
+
+	if (ac != 4 || key_parse(av[1], key) == -1 ||
+	    allowed_parse(av[3], allowed, &n) == -1)
+		return -1;
+	memset(&ep, 0, sizeof(ep));
+	if (strcmp(av[2], "-") != 0 && wg_endpoint_pton(av[2], &ep) == -1)
+		return -1;
+	return wg_peer_endpoint(wg, key, &ep, allowed, n);
 }
 
 /* COUNT peers with generated keys and allowed IPs in 10.128.0.0/9. */
@@ -235,6 +266,8 @@ cmd(char **av, int ac)
 		return cmd_peer(av, ac);
 	if (strcmp(av[0], "peers") == 0)
 		return cmd_peers(av, ac);
+	if (strcmp(av[0], "endpoint") == 0)
+		return cmd_endpoint(av, ac);
 	if (strcmp(av[0], "remove") == 0 && ac == 2)
 		return key_parse(av[1], key) == -1 ? -1 :
 		    wg_peer_remove(wg, key);

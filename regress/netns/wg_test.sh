@@ -2,7 +2,8 @@
 # The WireGuard layer (netbirdd/wg*.c, netlink.c) driven by wg_drive in
 # fresh network namespaces, checked with ip(8), wg(8) and ping(8):
 # backend selection and the kernel fallback, port fallback, key, MTU,
-# addresses, peers, allowed IPs, keepalive, endpoint, preshared key,
+# addresses, peers, allowed IPs, keepalive, endpoint (set, and removed
+# as protocol.md 5.4 says: the peer removed and added again), preshared key,
 # routes, refusal of bad input, stale state, clean close, death with the
 # parent; then two namespaces joined by veth ping through the tunnel and
 # read statistics back.
@@ -187,6 +188,32 @@ check "peer B replaced allowed IPs" \
     drive a peer "$pb" 25 10.99.0.2:51820 replace 100.64.0.2/32
 check "wg show: one allowed IP" \
     test "$(wga show "$ifa" allowed-ips)" = "$pb	100.64.0.2/32"
+check "endpoint of B set to 203.0.113.9:4000" \
+    drive a endpoint "$pb" 203.0.113.9:4000 10.9.9.0/24
+check "wg show: endpoint 203.0.113.9:4000, allowed IPs and keepalive kept" \
+    test "$(wga show "$ifa" endpoints)" = "$pb	203.0.113.9:4000" -a \
+    "$(wga show "$ifa" allowed-ips)" = "$pb	100.64.0.2/32" -a \
+    "$(wga show "$ifa" persistent-keepalive)" = "$pb	25"
+check "endpoint of B removed" \
+    drive a endpoint "$pb" - 100.64.0.2/32,10.200.0.0/24
+check "wg show: B without endpoint, allowed IPs from the request" \
+    test "$(wga show "$ifa" endpoints)" = "$pb	(none)" -a \
+    "$(wga show "$ifa" allowed-ips)" = "$pb	100.64.0.2/32 10.200.0.0/24"
+check "wg show: B keeps keepalive 25, still one peer" \
+    test "$(wga show "$ifa" persistent-keepalive)" = "$pb	25" -a \
+    "$(wga show "$ifa" peers)" = "$pb"
+for bad in 0.0.0.0:1 224.0.0.1:1 255.255.255.255:1 "[ff02::1]:1" \
+    198.51.100.1:0; do
+	if drive a endpoint "$pb" "$bad" -; then
+		notok "endpoint $bad refused"
+	else
+		ok "endpoint $bad refused"
+	fi
+done
+check "refused endpoints changed nothing" \
+    test "$(wga show "$ifa" endpoints)" = "$pb	(none)"
+check "peer B as before: endpoint and one allowed IP" \
+    drive a peer "$pb" 25 10.99.0.2:51820 replace 100.64.0.2/32
 check "peer C: IPv6 endpoint, preshared key, no keepalive" \
     drive a peer "$pc" 0 "[fd00::5]:123" replace fd00:1::/64 "$psk"
 check "wg show: peer C endpoint [fd00::5]:123" \
@@ -351,6 +378,28 @@ check "B: stats" drive b stats
 read -r _ key hs rx tx ep <<<"$reply"
 check "B stats: peer A, traffic and handshake" \
     test "$key" = "$pa" -a "$hs" -gt 0 -a "$rx" -gt 0 -a "$tx" -gt 0
+check "A: endpoint of B removed" \
+    drive a endpoint "$pb" - 100.64.0.2/32,10.210.0.0/24
+check "B: endpoint of A removed" drive b endpoint "$pa" - 100.64.0.1/32
+check "A: B has no endpoint, its allowed IPs and keepalive 25" \
+    test "$(wga show "$ifa" endpoints)" = "$pb	(none)" -a \
+    "$(wga show "$ifa" allowed-ips)" = "$pb	100.64.0.2/32 10.210.0.0/24" -a \
+    "$(wga show "$ifa" persistent-keepalive)" = "$pb	25"
+check "A: the handshake with B is forgotten (peer added again)" \
+    test "$(wga show "$ifa" latest-handshakes)" = "$pb	0"
+check "ping A -> B fails: neither side has an endpoint" \
+    sh -c "! ip netns exec $nsa ping -c 1 -W 1 100.64.0.2 >/dev/null"
+check "A: endpoint of B set to 10.99.0.2:51820" \
+    drive a endpoint "$pb" 10.99.0.2:51820 -
+# wireguard-go waits 5 s (REKEY_TIMEOUT) after the initiation it could
+# not send for want of an endpoint.
+check "ping A -> B through the tunnel again" \
+    wait_until 15 ip netns exec "$nsa" ping -c 1 -W 1 100.64.0.2
+check "B learned A's endpoint from the handshake" \
+    test "$(ip netns exec "$nsb" wg show "$ifb" endpoints)" = \
+    "$pa	10.99.0.1:51820"
+check "ping A -> B's routed network: allowed IPs came back" \
+    sh -c "ip netns exec $nsa ping -c 1 -W 2 10.210.0.1 >/dev/null"
 check "B: remove peer A" drive b remove "$pa"
 check "ping A -> B fails without the peer" \
     sh -c "! ip netns exec $nsa ping -c 1 -W 1 100.64.0.2 >/dev/null"

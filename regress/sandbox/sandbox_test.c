@@ -126,11 +126,14 @@ static int	act_thread(enum nbd_proc);
 static int	act_ptrace(enum nbd_proc);
 static int	act_process_vm(enum nbd_proc);
 static int	act_socket_raw(enum nbd_proc);
+static int	act_socket_raw_flags(enum nbd_proc);
+static int	act_socket_icmp(enum nbd_proc);
 static int	act_socket_netlink(enum nbd_proc);
 static int	act_socket_packet(enum nbd_proc);
 static int	act_socket_unix(enum nbd_proc);
 static int	act_socket_tcp(enum nbd_proc);
 static int	act_socket_udp(enum nbd_proc);
+static int	act_socket_udp6(enum nbd_proc);
 static int	act_socket_sctp(enum nbd_proc);
 static int	act_socketpair(enum nbd_proc);
 static int	act_connect(enum nbd_proc);
@@ -138,6 +141,8 @@ static int	act_bind(enum nbd_proc);
 static int	act_listen(enum nbd_proc);
 static int	act_accept4(enum nbd_proc);
 static int	act_setsockopt_ulp(enum nbd_proc);
+static int	act_setsockopt_filter(enum nbd_proc);
+static int	act_setsockopt_hdrincl(enum nbd_proc);
 static int	act_peercred(enum nbd_proc);
 static int	act_mmap_exec(enum nbd_proc);
 static int	act_mprotect_exec(enum nbd_proc);
@@ -182,6 +187,11 @@ static const struct action actions[] = {
 	ACT("process-vm", "process_vm_readv", act_process_vm, KILLED),
 	ACT("socket-raw", "socket(AF_INET, SOCK_RAW)", act_socket_raw,
 	    KILLED),
+	ACT("socket-raw-flags",
+	    "socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, UDP)",
+	    act_socket_raw_flags, KILLED),
+	ACT("socket-icmp", "socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)",
+	    act_socket_icmp, KILLED),
 	ACT2("socket-netlink", "socket(AF_NETLINK)", act_socket_netlink,
 	    KILLED, P(PROC_DNS), REFUSED(EACCES)),
 	ACT("socket-packet", "socket(AF_PACKET)", act_socket_packet, KILLED),
@@ -191,6 +201,9 @@ static const struct action actions[] = {
 	    KILLED, TCP_PROCS | P(PROC_DNS), ALLOWED),
 	ACT2("socket-udp", "socket(AF_INET, SOCK_DGRAM)", act_socket_udp,
 	    KILLED, P(PROC_ICE) | P(PROC_DNS), ALLOWED),
+	ACT2("socket-udp6",
+	    "socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, UDP)",
+	    act_socket_udp6, KILLED, P(PROC_ICE) | P(PROC_DNS), ALLOWED),
 	ACT("socket-sctp", "socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP)",
 	    act_socket_sctp, KILLED),
 	ACT("socketpair", "socketpair", act_socketpair, KILLED),
@@ -202,6 +215,10 @@ static const struct action actions[] = {
 	    P(PROC_METRICS) | P(PROC_CONTROL), REFUSED(EBADF)),
 	ACT("setsockopt-ulp", "setsockopt(TCP_ULP)", act_setsockopt_ulp,
 	    KILLED),
+	ACT("setsockopt-filter", "setsockopt(SO_DETACH_FILTER)",
+	    act_setsockopt_filter, KILLED),
+	ACT("setsockopt-hdrincl", "setsockopt(IP_HDRINCL)",
+	    act_setsockopt_hdrincl, KILLED),
 	ACT2("peercred", "getsockopt(SO_PEERCRED)", act_peercred, KILLED,
 	    P(PROC_CONTROL), REFUSED(EBADF)),
 	ACT("mmap-exec", "mmap(PROT_EXEC)", act_mmap_exec, KILLED),
@@ -628,6 +645,22 @@ act_socket_raw(enum nbd_proc proc)
 }
 
 static int
+act_socket_raw_flags(enum nbd_proc proc)
+{
+	(void)proc;
+	return retfd(socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    IPPROTO_UDP));
+}
+
+/* A "ping socket": ICMP without privilege where the sysctl allows it. */
+static int
+act_socket_icmp(enum nbd_proc proc)
+{
+	(void)proc;
+	return retfd(socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+}
+
+static int
 act_socket_netlink(enum nbd_proc proc)
 {
 	(void)proc;
@@ -662,6 +695,14 @@ act_socket_udp(enum nbd_proc proc)
 {
 	(void)proc;
 	return retfd(socket(AF_INET, SOCK_DGRAM, 0));
+}
+
+static int
+act_socket_udp6(enum nbd_proc proc)
+{
+	(void)proc;
+	return retfd(socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, IPPROTO_UDP));
 }
 
 static int
@@ -722,6 +763,27 @@ act_setsockopt_ulp(enum nbd_proc proc)
 {
 	(void)proc;
 	return ret(setsockopt(-1, IPPROTO_TCP, TCP_ULP, "tls", 3));
+}
+
+/* What would take the filter off ice's raw socket, were it not locked. */
+static int
+act_setsockopt_filter(enum nbd_proc proc)
+{
+	int	 zero = 0;
+
+	(void)proc;
+	return ret(setsockopt(-1, SOL_SOCKET, SO_DETACH_FILTER, &zero,
+	    sizeof(zero)));
+}
+
+/* What would let ice write its own IPv4 headers on the raw socket. */
+static int
+act_setsockopt_hdrincl(enum nbd_proc proc)
+{
+	int	 one = 1;
+
+	(void)proc;
+	return ret(setsockopt(-1, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)));
 }
 
 static int

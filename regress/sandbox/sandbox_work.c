@@ -21,7 +21,10 @@
  * imsg with an fd passed both ways), allocates, draws random bytes, reads
  * the clock and logs to stderr, a regular file, and to syslog, which has
  * no socket.  Then, by child: TCP out as libcurl does it (mgmt, signal,
- * metrics, ice), UDP on 127.0.0.1 (ice), accept4 (metrics, control) with
+ * metrics, ice), UDP on 127.0.0.1 (ice), and as root a STUN request read
+ * from the raw socket of a "WireGuard port" and answered on it with
+ * ice_raw_send(), as ice does with the socket the parent opens for it
+ * (ice), accept4 (metrics, control) with
  * SO_PEERCRED (control), getaddrinfo (dns) from /etc/hosts and, as root,
  * from a name server of ours whose UDP answers are truncated, so that
  * glibc asks again over TCP.
@@ -56,6 +59,8 @@
 
 #include "log.h"
 #include "netbirdd.h"
+#include "hostnet.h"
+#include "ice.h"
 #include "sandbox_test.h"
 
 #define DNS_SERVER	"127.0.53.1"
@@ -79,6 +84,9 @@ struct peers {
 	int			 dns_udp;	/* name server, or -1 */
 	int			 dns_tcp;
 	char			 resolv[PATH_MAX];
+	int			 wg;		/* "WireGuard" owns its port */
+	uint16_t		 wg_port;
+	int			 raw;		/* on that port, or -1 */
 };
 
 struct work {
@@ -93,11 +101,13 @@ struct work {
 
 static void	setup_listener(int, struct sockaddr *, socklen_t, int *);
 static void	setup_dns(void);
+static void	setup_raw(void);
 static int	work_memory(void);
 static int	work_random(void);
 static int	work_clock(void);
 static int	work_tcp_out(int);
 static int	work_udp(void);
+static int	work_raw(void);
 static int	work_accept(int, const char *, int);
 static int	work_resolve(const char *, const char *);
 static int	work_events(struct work *);
@@ -105,6 +115,7 @@ static void	work_timer(int, short, void *);
 static void	work_signal(int, short, void *);
 static void	work_imsg(int, short, void *);
 static int	peer_tcp(void);
+static int	peer_raw(void);
 static int	peer_connect(const struct sockaddr *, socklen_t, const char *);
 static int	peer_wait(struct imsgbuf *, uint32_t, struct imsg *);
 static int	read_full(int, void *, size_t);
@@ -139,6 +150,7 @@ work_setup(void)
 	    sizeof(peers.control_sun), &peers.control);
 
 	setup_dns();
+	setup_raw();
 }
 
 void
@@ -212,6 +224,32 @@ setup_dns(void)
 }
 
 /*
+ * A UDP socket on 127.0.0.1 in WireGuard's place, and the raw socket on
+ * its port as the parent opens it; ice inherits it where the real one
+ * gets it over imsg (the "work" run checks that passing).  Needs root.
+ */
+static void
+setup_raw(void)
+{
+	struct sockaddr_in	 sin;
+
+	peers.raw = -1;
+	if (!env.root_user) {
+		printf("skip - ice: raw socket of the WireGuard port: "
+		    "not root\n");
+		return;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setup_listener(SOCK_DGRAM, (struct sockaddr *)&sin, sizeof(sin),
+	    &peers.wg);
+	peers.wg_port = ntohs(sin.sin_port);
+	if ((peers.raw = rawsock_open(AF_INET, peers.wg_port)) == -1)
+		fatalx("raw socket on port %u", peers.wg_port);
+}
+
+/*
  * The work of every child.  Before the sandbox, what the real child does
  * before it: sodium_init(), openlog() (glibc connects now or never), and
  * for dns a first lookup, which loads the NSS modules nsswitch.conf
@@ -252,7 +290,7 @@ work_main(enum nbd_proc proc)
 			return FAIL_NET;
 		break;
 	case PROC_ICE:
-		if (work_tcp_out(1) || work_udp())
+		if (work_tcp_out(1) || work_udp() || work_raw())
 			return FAIL_NET;
 		break;
 	case PROC_METRICS:
@@ -471,6 +509,40 @@ work_udp(void)
 	return -1;
 }
 
+/*
+ * One STUN request from the raw socket, answered "pong" from the port
+ * and address it was sent to, as ice does: recv, decode, then sendmsg
+ * with IP_PKTINFO.
+ */
+static int
+work_raw(void)
+{
+	struct sockaddr_storage	 src, dst;
+	const uint8_t		*payload;
+	uint8_t			 buf[ICE_RAW_MAX];
+	size_t			 plen;
+	ssize_t			 n;
+
+	if (peers.raw == -1)
+		return 0;
+	if (wait_fd(peers.raw, POLLIN) == -1 ||
+	    (n = recv(peers.raw, buf, sizeof(buf), 0)) == -1) {
+		log_warn("raw socket: nothing to read");
+		return -1;
+	}
+	if (ice_raw_decode(buf, n, peers.wg_port, &src, &dst, &payload,
+	    &plen) == -1 || plen != 20) {
+		log_warnx("raw socket: %zd bytes, not the STUN request", n);
+		return -1;
+	}
+	if (ice_raw_send(peers.raw, peers.wg_port, &dst, &src, "pong",
+	    4) != 12) {
+		log_warn("raw socket: send");
+		return -1;
+	}
+	return 0;
+}
+
 /* One connection on a listener we inherited; control checks who. */
 static int
 work_accept(int l, const char *reply, int peercred)
@@ -641,6 +713,8 @@ work_peer(enum nbd_proc proc, pid_t pid)
 
 	if ((TCP_PROCS & P(proc)) && !peer_tcp())
 		goto done;
+	if (proc == PROC_ICE && !peer_raw())
+		goto done;
 	if (proc == PROC_METRICS && !peer_connect((struct sockaddr *)
 	    &peers.metrics_sin, sizeof(peers.metrics_sin), "metrics"))
 		goto done;
@@ -688,6 +762,51 @@ peer_tcp(void)
 	}
 	close(s);
 	return 1;
+}
+
+/*
+ * A STUN Binding request to the "WireGuard port", sent again every 100
+ * ms until the answer comes, from that port, with "pong".
+ */
+static int
+peer_raw(void)
+{
+	static const uint8_t	 stun[20] = { 0x00, 0x01, 0x00, 0x00,
+	    0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	struct sockaddr_in	 sin, from;
+	struct pollfd		 pfd;
+	socklen_t		 len;
+	char			 buf[16];
+	ssize_t			 n;
+	int			 s, i, ok = 0;
+
+	if (peers.raw == -1)
+		return 1;
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(peers.wg_port);
+	pfd.fd = s;
+	pfd.events = POLLIN;
+	for (i = 0; i < TIMEOUT_MS / 100 && !ok; i++) {
+		if (sendto(s, stun, sizeof(stun), 0, (struct sockaddr *)&sin,
+		    sizeof(sin)) != sizeof(stun))
+			fatal("sendto");
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		len = sizeof(from);
+		n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		    &len);
+		ok = n == 4 && memcmp(buf, "pong", 4) == 0 &&
+		    ntohs(from.sin_port) == peers.wg_port;
+	}
+	close(s);
+	if (!ok)
+		printf("# no answer from the raw socket of port %u\n",
+		    peers.wg_port);
+	return ok;
 }
 
 /* Connect to what the child accepts on and read its whole reply. */

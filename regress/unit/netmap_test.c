@@ -62,6 +62,8 @@ static void	 test_routes(void);
 static void	 peer_n(struct nbd_netmap_peer *, uint32_t, int);
 static void	 test_large(void);
 static void	 test_netbird_config(void);
+static void	 test_endpoint_import(void);
+static void	 test_endpoint_apply(void);
 
 static void
 check(int ok, const char *what)
@@ -672,6 +674,178 @@ test_netbird_config(void)
 	    "config: metrics flag 2");
 }
 
+static struct nbd_wg_endpoint
+endpoint(int n, int af, const char *addr, uint16_t port)
+{
+	struct nbd_wg_endpoint	 e;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&e.endpoint;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&e.endpoint;
+
+	memset(&e, 0, sizeof(e));
+	memset(e.key.key, n, sizeof(e.key.key));
+	e.endpoint.ss_family = af;
+	if (af == AF_INET) {
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+	} else if (af == AF_INET6) {
+		sin6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+	}
+	return e;
+}
+
+/* IMSG_WG_ENDPOINT as a buggy or hostile ice might send it. */
+static void
+test_endpoint_import(void)
+{
+	struct nbd_wg_endpoint	 e;
+	union wg_sockaddr	 ep;
+	char			 s[WG_ENDPOINT_STRLEN];
+
+	e = endpoint(1, AF_INET, "198.51.100.7", 40123);
+	/* Garbage after the address: sin_zero and the rest of the storage. */
+	memset((uint8_t *)&e.endpoint + 8, 0xee, sizeof(e.endpoint) - 8);
+	check_why(netmap_endpoint_import(&e, &ep), NULL, "endpoint: IPv4");
+	check(wg_endpoint_ntop(&ep, s, sizeof(s)) == 0 &&
+	    strcmp(s, "198.51.100.7:40123") == 0 &&
+	    memcmp(ep.sin.sin_zero, "\0\0\0\0\0\0\0\0", 8) == 0,
+	    "endpoint: address and port taken, nothing else of the buffer");
+	e = endpoint(1, AF_INET, "127.0.0.1", 33000);
+	check_why(netmap_endpoint_import(&e, &ep), NULL,
+	    "endpoint: 127.0.0.1 (a relay proxy)");
+	e = endpoint(1, AF_INET6, "2001:db8::7", 51820);
+	((struct sockaddr_in6 *)&e.endpoint)->sin6_flowinfo = 0x12345;
+	((struct sockaddr_in6 *)&e.endpoint)->sin6_scope_id = 9;
+	check_why(netmap_endpoint_import(&e, &ep), NULL, "endpoint: IPv6");
+	check(ep.sin6.sin6_flowinfo == 0 && ep.sin6.sin6_scope_id == 0,
+	    "endpoint: global IPv6 keeps neither flow label nor scope");
+	e = endpoint(1, AF_INET6, "fe80::1", 51820);
+	((struct sockaddr_in6 *)&e.endpoint)->sin6_scope_id = 3;
+	check(netmap_endpoint_import(&e, &ep) == NULL &&
+	    ep.sin6.sin6_scope_id == 3, "endpoint: link-local keeps its scope");
+	e = endpoint(1, AF_UNSPEC, NULL, 0);
+	memset((uint8_t *)&e.endpoint + 2, 0xee, sizeof(e.endpoint) - 2);
+	check(netmap_endpoint_import(&e, &ep) == NULL &&
+	    ep.sa.sa_family == AF_UNSPEC, "endpoint: AF_UNSPEC removes");
+
+	e = endpoint(1, AF_INET, "198.51.100.7", 0);
+	check_why(netmap_endpoint_import(&e, &ep), "endpoint port 0",
+	    "endpoint: IPv4 port 0");
+	e = endpoint(1, AF_INET6, "2001:db8::7", 0);
+	check_why(netmap_endpoint_import(&e, &ep), "endpoint port 0",
+	    "endpoint: IPv6 port 0");
+	e = endpoint(1, AF_INET, "0.0.0.0", 1);
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "endpoint not a unicast address", "endpoint: 0.0.0.0");
+	e = endpoint(1, AF_INET, "255.255.255.255", 1);
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "endpoint not a unicast address", "endpoint: broadcast");
+	e = endpoint(1, AF_INET, "239.1.1.1", 1);
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "endpoint not a unicast address", "endpoint: IPv4 multicast");
+	e = endpoint(1, AF_INET6, "::", 1);
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "endpoint not a unicast address", "endpoint: IPv6 unspecified");
+	e = endpoint(1, AF_INET6, "ff02::1", 1);
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "endpoint not a unicast address", "endpoint: IPv6 multicast");
+	e = endpoint(1, AF_UNIX, NULL, 0);
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "bad endpoint address family", "endpoint: AF_UNIX");
+	e = endpoint(1, AF_INET, "198.51.100.7", 1);
+	e.endpoint.ss_family = 0xffff;
+	check_why(netmap_endpoint_import(&e, &ep),
+	    "bad endpoint address family", "endpoint: family 65535");
+	e = endpoint(0, AF_INET, "198.51.100.7", 1);
+	check_why(netmap_endpoint_import(&e, &ep), "all-zero key",
+	    "endpoint: all-zero key");
+}
+
+/* A WireGuard backend that only writes down what it is asked. */
+static struct wg_peer	fake_peers[4];
+static size_t		fake_n, fake_calls;
+static int		fake_fail;
+
+static int
+fake_peers_set(struct wg_iface *wg, const struct wg_peer *p, size_t n)
+{
+	(void)wg;
+	fake_calls++;
+	fake_n = MINIMUM(n, nitems(fake_peers));
+	memcpy(fake_peers, p, fake_n * sizeof(*p));
+	return fake_fail ? -1 : 0;
+}
+
+static void
+test_endpoint_apply(void)
+{
+	static const struct wg_ops	 ops = { "fake", WG_BACKEND_USERSPACE,
+					    NULL, NULL, fake_peers_set, NULL };
+	struct wg_iface			 wg;
+	struct netmap			*m;
+	struct nbd_wg_endpoint		 e;
+	union wg_sockaddr		 ep;
+	struct wg_prefix		 w;
+	char				 s[WG_ENDPOINT_STRLEN];
+
+	memset(&wg, 0, sizeof(wg));
+	wg.ops = &ops;
+	strlcpy(wg.ifname, "wt0", sizeof(wg.ifname));
+	m = map_build(1, "100.64.0.1/16", 2, 1, "a", "100.64.0.2/32",
+	    2, "b", "10.20.0.0/16");
+
+	e = endpoint(1, AF_INET, "198.51.100.7", 40123);
+	netmap_endpoint_import(&e, &ep);
+	fake_calls = 0;
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == 0 &&
+	    fake_calls == 1 && fake_n == 2,
+	    "endpoint set: one WireGuard exchange, the peer twice");
+	check(fake_n == 2 && fake_peers[0].pubkey[0] == 1 &&
+	    fake_peers[0].keepalive == 0 &&
+	    fake_peers[0].endpoint.sa.sa_family == AF_UNSPEC,
+	    "endpoint set: keepalive off first, so that it turns on");
+	check(fake_n == 2 && fake_peers[1].pubkey[0] == 1 &&
+	    fake_peers[1].flags == 0 && fake_peers[1].keepalive == 25 &&
+	    fake_peers[1].nallowed == 0 &&
+	    wg_endpoint_ntop(&fake_peers[1].endpoint, s, sizeof(s)) == 0 &&
+	    strcmp(s, "198.51.100.7:40123") == 0,
+	    "endpoint set: peer 1, 198.51.100.7:40123, keepalive 25, "
+	    "allowed IPs untouched");
+
+	e = endpoint(2, AF_UNSPEC, NULL, 0);
+	netmap_endpoint_import(&e, &ep);
+	fake_calls = 0;
+	w = wpfx("10.20.0.0/16");
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == 0 &&
+	    fake_calls == 1 && fake_n == 2,
+	    "endpoint removed: one WireGuard exchange, two steps");
+	check(fake_n == 2 && fake_peers[0].pubkey[0] == 2 &&
+	    fake_peers[0].flags == WG_PEER_REMOVE,
+	    "endpoint removed: peer 2 removed");
+	check(fake_n == 2 && fake_peers[1].pubkey[0] == 2 &&
+	    fake_peers[1].flags == WG_PEER_REPLACE_ALLOWED &&
+	    fake_peers[1].keepalive == 25 &&
+	    fake_peers[1].endpoint.sa.sa_family == AF_UNSPEC &&
+	    fake_peers[1].nallowed == 1 &&
+	    memcmp(&fake_peers[1].allowed[0], &w, sizeof(w)) == 0,
+	    "endpoint removed: peer 2 added again with 10.20.0.0/16 from the "
+	    "map, keepalive 25");
+
+	e = endpoint(3, AF_INET, "198.51.100.7", 40123);
+	netmap_endpoint_import(&e, &ep);
+	fake_calls = 0;
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == 0 &&
+	    fake_calls == 0, "endpoint for a peer not in the map: dropped");
+
+	e = endpoint(1, AF_INET, "198.51.100.7", 40123);
+	netmap_endpoint_import(&e, &ep);
+	fake_fail = 1;
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == -1,
+	    "endpoint: WireGuard's refusal is reported");
+	fake_fail = 0;
+	netmap_free(m);
+}
+
 int
 main(void)
 {
@@ -687,5 +861,7 @@ main(void)
 	test_routes();
 	test_large();
 	test_netbird_config();
+	test_endpoint_import();
+	test_endpoint_apply();
 	return failed;
 }

@@ -137,6 +137,53 @@ test_request(void)
 	free(req);
 }
 
+/* protocol.md 5.4: set an endpoint; remove one = remove, add again. */
+static void
+test_endpoint(void)
+{
+	struct wg_prefix	 a[2];
+	struct wg_peer		 p[2];
+	union wg_sockaddr	 ep;
+	uint8_t			 key[WG_KEY_LEN];
+	char			*req;
+	size_t			 len, n;
+
+	memset(key, 2, sizeof(key));
+	wg_prefix_pton("100.64.0.2/32", &a[0]);
+	wg_prefix_pton("10.200.0.0/24", &a[1]);
+
+	wg_endpoint_pton("198.51.100.7:40123", &ep);
+	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
+	CHECK(req != NULL && strcmp(req, "set=1\npublic_key=" HEX2 "\n"
+	    "persistent_keepalive_interval=0\n"
+	    "public_key=" HEX2 "\n"
+	    "endpoint=198.51.100.7:40123\n"
+	    "persistent_keepalive_interval=25\n\n") == 0,
+	    "endpoint set: keepalive off, then endpoint and keepalive 25 "
+	    "(a handshake at once), allowed IPs untouched");
+	free(req);
+
+	wg_endpoint_pton("[2001:db8::9]:51820", &ep);
+	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
+	CHECK(req != NULL && strstr(req, "endpoint=[2001:db8::9]:51820\n") !=
+	    NULL, "endpoint set: IPv6");
+	free(req);
+
+	memset(&ep, 0, sizeof(ep));
+	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
+	CHECK(req != NULL && strcmp(req, "set=1\n"
+	    "public_key=" HEX2 "\nremove=true\n"
+	    "public_key=" HEX2 "\npersistent_keepalive_interval=25\n"
+	    "replace_allowed_ips=true\n"
+	    "allowed_ip=100.64.0.2/32\nallowed_ip=10.200.0.0/24\n\n") == 0,
+	    "endpoint removed: the peer removed, then added again with its "
+	    "allowed IPs and keepalive 25, in one request");
+	free(req);
+}
+
 static void
 test_get(void)
 {
@@ -370,6 +417,7 @@ main(void)
 	log_init(1, 0);
 	log_procinit("uapi_test");
 	test_request();
+	test_endpoint();
 	test_get();
 	test_many_peers();
 	test_hostile();

@@ -63,6 +63,7 @@ struct part {
 	uint16_t		keepalive;
 	int			has_psk;
 	size_t			endpoint_len;
+	struct sockaddr_storage	endpoint;
 	struct wg_prefix	allowed[512];
 	size_t			nallowed;
 };
@@ -143,6 +144,8 @@ decode_peer(const struct nlattr *peer, struct msg *m)
 			break;
 		case WGPEER_A_ENDPOINT:
 			pt->endpoint_len = mnl_attr_get_payload_len(a);
+			memcpy(&pt->endpoint, mnl_attr_get_payload(a),
+			    MINIMUM(pt->endpoint_len, sizeof(pt->endpoint)));
 			break;
 		case WGPEER_A_ALLOWEDIPS:
 			decode_allowed(a, pt, m);
@@ -277,6 +280,78 @@ test_peer(void)
 	    pt->flags == WGPEER_F_REMOVE_ME && !pt->has_keepalive &&
 	    pt->nallowed == 0 && pt->endpoint_len == 0,
 	    "peer 2: WGPEER_F_REMOVE_ME and nothing else");
+}
+
+/*
+ * protocol.md 5.4: setting an endpoint touches nothing else; removing
+ * one removes the peer and adds it again with its allowed IPs, in the
+ * same message, in that order.
+ */
+static void
+test_endpoint(void)
+{
+	char			 buf[8192];
+	struct wg_prefix	 a[2];
+	struct wg_peer		 p[2];
+	struct wg_nl_pos	 pos;
+	union wg_sockaddr	 ep;
+	struct sockaddr_in	 sin;
+	struct part		*pt;
+	uint8_t			 key[WG_KEY_LEN];
+	size_t			 len, n;
+
+	memset(key, 5, sizeof(key));
+	wg_prefix_pton("100.64.0.5/32", &a[0]);
+	wg_prefix_pton("10.20.0.0/16", &a[1]);
+
+	wg_endpoint_pton("198.51.100.7:40123", &ep);
+	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	memset(&pos, 0, sizeof(pos));
+	pos.device_done = 1;
+	len = wg_kernel_build_set(buf, sizeof(buf), FAMILY, "wt0", NULL, -1,
+	    p, n, &pos);
+	decode(buf, len, &m);
+	CHECK(n == 2 && len > 0 && m.ok && m.nparts == 2,
+	    "endpoint set: the peer twice, well formed");
+	pt = &m.parts[0];
+	CHECK(m.nparts == 2 && pt->key[0] == 5 && pt->has_flags &&
+	    pt->flags == 0 && pt->has_keepalive && pt->keepalive == 0 &&
+	    pt->endpoint_len == 0 && pt->nallowed == 0,
+	    "endpoint set: first keepalive off, nothing else");
+	pt = &m.parts[1];
+	memcpy(&sin, &pt->endpoint, sizeof(sin));
+	CHECK(m.nparts == 2 && pt->key[0] == 5 && pt->has_flags &&
+	    pt->flags == 0 && pt->has_keepalive && pt->keepalive == 25 &&
+	    pt->nallowed == 0 && !pt->has_psk,
+	    "endpoint set: then no flags, keepalive 25, allowed IPs untouched");
+	CHECK(m.nparts == 2 && pt->endpoint_len == sizeof(sin) &&
+	    sin.sin_family == AF_INET && ntohs(sin.sin_port) == 40123 &&
+	    sin.sin_addr.s_addr == inet_addr("198.51.100.7"),
+	    "endpoint set: WGPEER_A_ENDPOINT 198.51.100.7:40123");
+
+	memset(&ep, 0, sizeof(ep));
+	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	memset(&pos, 0, sizeof(pos));
+	pos.device_done = 1;
+	len = wg_kernel_build_set(buf, sizeof(buf), FAMILY, "wt0", NULL, -1,
+	    p, n, &pos);
+	decode(buf, len, &m);
+	CHECK(n == 2 && len > 0 && m.ok && m.nparts == 2 && pos.peer == 2,
+	    "endpoint removed: two peers in one message");
+	if (m.nparts != 2)
+		return;
+	pt = &m.parts[0];
+	CHECK(pt->key[0] == 5 && pt->flags == WGPEER_F_REMOVE_ME &&
+	    pt->nallowed == 0 && pt->endpoint_len == 0,
+	    "endpoint removed: first the peer is removed");
+	pt = &m.parts[1];
+	CHECK(pt->key[0] == 5 && pt->flags == WGPEER_F_REPLACE_ALLOWEDIPS &&
+	    pt->has_keepalive && pt->keepalive == 25 &&
+	    pt->endpoint_len == 0 && pt->nallowed == 2 &&
+	    pt->allowed[0].addr.v4.s_addr == inet_addr("100.64.0.5") &&
+	    pt->allowed[1].plen == 16,
+	    "endpoint removed: then added again, no endpoint, its allowed "
+	    "IPs, keepalive 25");
 }
 
 /* Send everything through buffers of size bytes; check what arrives. */
@@ -573,6 +648,7 @@ main(void)
 	log_procinit("wgnl_test");
 	test_device();
 	test_peer();
+	test_endpoint();
 	test_split(8192, 1, 300);
 	test_split(1024, 1, 300);
 	test_split(512, 40, 3);
