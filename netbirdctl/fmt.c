@@ -24,10 +24,13 @@
 #include "netbirdctl.h"
 
 #define ZERO_TIME	"0001-01-01T00:00:00Z"	/* Go's zero time.Time */
+#define MICRO_SIGN	"\xc2\xb5"		/* U+00B5, as Go writes "µs" */
+#define NS_PER_SEC	1000000000ULL
 
 static const char	*plural(int64_t);
 static const char	*fmt_ago2(char *, size_t, int64_t, const char *,
 			    int64_t, const char *);
+static const char	*fmt_frac(char *, size_t, uint64_t, int);
 static const char	*name_of(const char *const *, size_t, int32_t);
 
 static const char *const mgmt_states[] = {
@@ -155,6 +158,57 @@ fmt_iec(char *buf, size_t len, uint64_t bytes)
 	}
 	snprintf(buf, len, "%.1f %ciB", (double)bytes / (double)div,
 	    "KMGTPE"[exp]);
+	return buf;
+}
+
+/* ".ddd", the fraction v / 10^digits without its trailing zeros. */
+static const char *
+fmt_frac(char *buf, size_t len, uint64_t v, int digits)
+{
+	buf[0] = '\0';
+	if (v == 0)
+		return buf;
+	for (; v % 10 == 0; v /= 10)
+		digits--;
+	snprintf(buf, len, ".%0*" PRIu64, digits, v);
+	return buf;
+}
+
+/*
+ * Nanoseconds as Go's time.Duration String() writes them: "0s", "850ns",
+ * "1.5µs", "12.345678ms", "1.2s", "1m0s", "25h1m1.5s", "-1ns".
+ */
+const char *
+fmt_duration(char *buf, size_t len, int64_t ns)
+{
+	const char	*sign = ns < 0 ? "-" : "";
+	char		 frac[16];
+	uint64_t	 u, s;
+
+	/* Unsigned, so that INT64_MIN has a magnitude too. */
+	u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	if (u == 0)
+		snprintf(buf, len, "0s");
+	else if (u < 1000)
+		snprintf(buf, len, "%s%" PRIu64 "ns", sign, u);
+	else if (u < 1000000)
+		snprintf(buf, len, "%s%" PRIu64 "%s" MICRO_SIGN "s", sign,
+		    u / 1000, fmt_frac(frac, sizeof(frac), u % 1000, 3));
+	else if (u < NS_PER_SEC)
+		snprintf(buf, len, "%s%" PRIu64 "%sms", sign, u / 1000000,
+		    fmt_frac(frac, sizeof(frac), u % 1000000, 6));
+	else {
+		s = u / NS_PER_SEC;
+		fmt_frac(frac, sizeof(frac), u % NS_PER_SEC, 9);
+		if (s >= 3600)
+			snprintf(buf, len, "%s%" PRIu64 "h%" PRIu64 "m%" PRIu64
+			    "%ss", sign, s / 3600, s / 60 % 60, s % 60, frac);
+		else if (s >= 60)
+			snprintf(buf, len, "%s%" PRIu64 "m%" PRIu64 "%ss", sign,
+			    s / 60, s % 60, frac);
+		else
+			snprintf(buf, len, "%s%" PRIu64 "%ss", sign, s, frac);
+	}
 	return buf;
 }
 

@@ -41,7 +41,7 @@ static void		ctl_replies(struct imsgbuf *, struct show_ctx *);
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: netbirdctl [-j] [-s socket] command "
+	fprintf(stderr, "usage: netbirdctl [-dj] [-s socket] command "
 	    "[argument ...]\n");
 	exit(1);
 }
@@ -53,12 +53,15 @@ main(int argc, char *argv[])
 	const char			*sockname = NBD_SOCKET;
 	struct show_ctx			 ctx;
 	struct imsgbuf			 ibuf;
-	int				 ch;
+	int				 ch, detail = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.output = &show_output;
-	while ((ch = getopt(argc, argv, "js:")) != -1) {
+	while ((ch = getopt(argc, argv, "djs:")) != -1) {
 		switch (ch) {
+		case 'd':
+			detail = 1;
+			break;
 		case 'j':
 			ctx.output = &json_output;
 			break;
@@ -83,6 +86,9 @@ main(int argc, char *argv[])
 	ctx.out = stdout;
 	ctx.err = stderr;
 	ctx.action = res->action;
+	if (detail && ctx.action == SHOW_PEERS)
+		ctx.action = SHOW_PEERS_DETAIL;
+	ctx.filter = res->filter;
 	ctx.now = time(NULL);
 	ctl_replies(&ibuf, &ctx);
 	imsgbuf_clear(&ibuf);
@@ -121,6 +127,7 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 		    NULL, 0);
 		break;
 	case SHOW_PEERS:
+	case SHOW_PEERS_DETAIL:
 		r = imsg_compose(ibuf, IMSG_CTL_SHOW_PEERS, 0, 0, -1,
 		    NULL, 0);
 		break;

@@ -28,21 +28,23 @@ struct imsg;
 enum actions {
 	NONE,
 	SHOW_STATUS,
-	SHOW_PEERS,
+	SHOW_PEERS,		/* a table */
+	SHOW_PEERS_DETAIL,	/* a block each, as netbird status -d */
 	LOG_VERBOSE,
 	LOG_BRIEF,
 	RELOAD
 };
 
 /*
- * One way of printing replies.  status() and peer() print one reply
- * each; tail() closes a list once the daemon has sent IMSG_CTL_END;
+ * One way of printing replies.  status(), peer() and peer_detail() print
+ * one reply each; tail() closes a list once the daemon has sent IMSG_CTL_END;
  * result() prints an IMSG_CTL_RESULT, failures on err.  "now" is the
  * time the "ago" columns count from.
  */
 struct output {
 	void	(*status)(FILE *, const struct ctl_status *, time_t);
 	void	(*peer)(FILE *, const struct ctl_peer *, time_t);
+	void	(*peer_detail)(FILE *, const struct ctl_peer *, time_t);
 	void	(*tail)(FILE *, enum actions);
 	void	(*result)(FILE *, FILE *, const struct ctl_result *);
 };
@@ -53,9 +55,11 @@ extern const struct output json_output;
 /* fmt.c */
 #define FMT_TIME_LEN	64
 #define FMT_IEC_LEN	32
+#define FMT_DURATION_LEN 32
 const char	*fmt_timeago(char *, size_t, int64_t, time_t);
 const char	*fmt_rfc3339(char *, size_t, int64_t);
 const char	*fmt_iec(char *, size_t, uint64_t);
+const char	*fmt_duration(char *, size_t, int64_t);
 const char	*fmt_mgmt_state(int32_t);
 const char	*fmt_daemon_status(int32_t);
 const char	*fmt_peer_state(int32_t);
@@ -63,6 +67,13 @@ const char	*fmt_conn_type(int32_t);
 const char	*fmt_backend(int32_t);
 const char	*fmt_log_level(int32_t);
 const char	*fmt_result(int32_t);
+
+/* Which peers to show: all that match every part that is set. */
+struct peer_filter {
+	const char	*name;		/* see peer_name_match() */
+	uint32_t	 states;	/* bits 1 << CTL_PEER_*, 0: any */
+	uint32_t	 types;		/* bits 1 << CTL_CONN_*, 0: any */
+};
 
 /* What show_reply() needs to print one reply, and what it found. */
 struct show_ctx {
@@ -73,9 +84,14 @@ struct show_ctx {
 	time_t			 now;
 	int			 status;	/* exit status so far */
 	const char		*errstr;	/* why a reply was refused */
+	struct peer_filter	 filter;
+	uint32_t		 peers_shown;	/* those the filter let through */
 };
 
 /* show.c */
 int		 show_reply(struct show_ctx *, struct imsg *);
+int		 peer_name_match(const struct ctl_peer *, const char *);
+int		 peer_filter_match(const struct peer_filter *,
+		    const struct ctl_peer *);
 
 #endif

@@ -23,7 +23,7 @@
 #include "netbirdd.h"
 #include "netbirdctl.h"
 
-#define PEER_FMT	"%-24s %-18s %-44s %-10s %-26s %10s %10s\n"
+#define PEER_FMT	"%-24s %-18s %-44s %-10s %-7s %-26s %10s %10s\n"
 
 static const char *text(char *, size_t, const char *, const char *);
 static void	 show_status(FILE *, const struct ctl_status *, time_t);
@@ -31,12 +31,14 @@ static void	 show_mgmt(FILE *, const struct ctl_status *);
 static void	 show_signal(FILE *, const struct ctl_status *);
 static void	 show_header(FILE *);
 static void	 show_peer(FILE *, const struct ctl_peer *, time_t);
+static void	 show_peer_detail(FILE *, const struct ctl_peer *, time_t);
 static void	 show_tail(FILE *, enum actions);
 static void	 show_result(FILE *, FILE *, const struct ctl_result *);
 
 const struct output show_output = {
 	.status = show_status,
 	.peer = show_peer,
+	.peer_detail = show_peer_detail,
 	.tail = show_tail,
 	.result = show_result,
 };
@@ -116,25 +118,34 @@ show_mgmt(FILE *out, const struct ctl_status *st)
 	fprintf(out, "\n");
 }
 
+/* As management's line; the dropped messages once there are any. */
 static void
 show_signal(FILE *out, const struct ctl_status *st)
 {
-	char	url[CTL_URL_LEN];
+	char	url[CTL_URL_LEN], err[CTL_MSG_LEN];
 
 	if (st->signal_connected)
-		fprintf(out, "Signal: Connected to %s\n",
+		fprintf(out, "Signal: Connected to %s",
 		    text(url, sizeof(url), st->signal_url, "N/A"));
 	else if (st->signal_url[0] != '\0')
-		fprintf(out, "Signal: Disconnected from %s\n",
+		fprintf(out, "Signal: Disconnected from %s",
 		    text(url, sizeof(url), st->signal_url, ""));
 	else
-		fprintf(out, "Signal: Disconnected\n");
+		fprintf(out, "Signal: Disconnected");
+	if (!st->signal_connected && st->signal_error[0] != '\0')
+		fprintf(out, ", reason: %s",
+		    text(err, sizeof(err), st->signal_error, ""));
+	if (st->signal_dropped > 0 || st->signal_rejected > 0)
+		fprintf(out, ", messages dropped: %" PRIu32 " from unknown "
+		    "keys, %" PRIu32 " invalid", st->signal_dropped,
+		    st->signal_rejected);
+	fprintf(out, "\n");
 }
 
 static void
 show_header(FILE *out)
 {
-	fprintf(out, PEER_FMT, "NAME", "IP", "PUBLIC KEY", "STATE",
+	fprintf(out, PEER_FMT, "NAME", "IP", "PUBLIC KEY", "STATE", "CONN",
 	    "HANDSHAKE", "RX", "TX");
 }
 
@@ -149,10 +160,53 @@ show_peer(FILE *out, const struct ctl_peer *p, time_t now)
 	fprintf(out, PEER_FMT, text(name, sizeof(name), p->fqdn, "-"),
 	    text(addr, sizeof(addr), p->address, "-"),
 	    text(key, sizeof(key), p->pubkey, "-"),
-	    fmt_peer_state(p->state),
+	    fmt_peer_state(p->state), fmt_conn_type(p->conn_type),
 	    fmt_timeago(t, sizeof(t), p->last_handshake, now),
 	    fmt_iec(rx, sizeof(rx), p->rx_bytes),
 	    fmt_iec(tx, sizeof(tx), p->tx_bytes));
+}
+
+/*
+ * One peer in the layout of netbird status -d, fields it leaves empty
+ * left empty.  Blocks are set apart by an empty line.
+ */
+static void
+show_peer_detail(FILE *out, const struct ctl_peer *p, time_t now)
+{
+	char	name[CTL_NAME_LEN], addr[CTL_ADDR_LEN], key[CTL_KEY_LEN];
+	char	lt[sizeof(p->local_type)], rt[sizeof(p->remote_type)];
+	char	le[CTL_ADDR_LEN], re[CTL_ADDR_LEN], relay[CTL_URL_LEN];
+	char	t[FMT_TIME_LEN], rx[FMT_IEC_LEN], tx[FMT_IEC_LEN];
+	char	d[FMT_DURATION_LEN];
+
+	if (peers_shown++ == 0)
+		fprintf(out, "Peers detail:");
+	fprintf(out, "\n %s:\n", text(name, sizeof(name), p->fqdn, ""));
+	fprintf(out, "  NetBird IP: %s\n",
+	    text(addr, sizeof(addr), p->address, ""));
+	fprintf(out, "  Public key: %s\n",
+	    text(key, sizeof(key), p->pubkey, ""));
+	fprintf(out, "  Status: %s\n  -- detail --\n",
+	    fmt_peer_state(p->state));
+	fprintf(out, "  Connection type: %s\n", fmt_conn_type(p->conn_type));
+	fprintf(out, "  ICE candidate (Local/Remote): %s/%s\n",
+	    text(lt, sizeof(lt), p->local_type, "-"),
+	    text(rt, sizeof(rt), p->remote_type, "-"));
+	fprintf(out, "  ICE candidate endpoints (Local/Remote): %s/%s\n",
+	    text(le, sizeof(le), p->local_endpoint, "-"),
+	    text(re, sizeof(re), p->remote_endpoint, "-"));
+	fprintf(out, "  Relay server address: %s\n",
+	    text(relay, sizeof(relay), p->relay_address, ""));
+	fprintf(out, "  Last connection update: %s\n",
+	    fmt_timeago(t, sizeof(t), p->last_update, now));
+	fprintf(out, "  Last WireGuard handshake: %s\n",
+	    fmt_timeago(t, sizeof(t), p->last_handshake, now));
+	fprintf(out, "  Transfer status (received/sent) %s/%s\n",
+	    fmt_iec(rx, sizeof(rx), p->rx_bytes),
+	    fmt_iec(tx, sizeof(tx), p->tx_bytes));
+	fprintf(out, "  Quantum resistance: false\n  Networks: -\n");
+	fprintf(out, "  Latency: %s\n",
+	    fmt_duration(d, sizeof(d), p->latency_ns));
 }
 
 /* An empty list still prints its header. */
@@ -161,6 +215,8 @@ show_tail(FILE *out, enum actions action)
 {
 	if (action == SHOW_PEERS && peers_shown == 0)
 		show_header(out);
+	if (action == SHOW_PEERS_DETAIL && peers_shown == 0)
+		fprintf(out, "Peers detail:\n");
 	peers_shown = 0;
 }
 

@@ -42,6 +42,7 @@ static void	json_result(FILE *, FILE *, const struct ctl_result *);
 const struct output json_output = {
 	.status = json_status,
 	.peer = json_peer,
+	.peer_detail = json_peer,
 	.tail = json_tail,
 	.result = json_result,
 };
@@ -193,7 +194,9 @@ json_status(FILE *out, const struct ctl_status *st, time_t now)
 	g = 1;
 	json_str(out, &g, "url", st->signal_url);
 	json_bool(out, &g, "connected", st->signal_connected != 0);
-	json_str(out, &g, "error", "");
+	json_str(out, &g, "error", st->signal_error);
+	json_u64(out, &g, "droppedUnknownKey", st->signal_dropped);
+	json_u64(out, &g, "droppedInvalid", st->signal_rejected);
 	fputc('}', out);
 	json_str(out, &f, "netbirdIp", st->address);
 	json_str(out, &f, "publicKey", st->pubkey);
@@ -256,7 +259,7 @@ json_peer(FILE *out, const struct ctl_peer *p, time_t now)
 static void
 json_tail(FILE *out, enum actions action)
 {
-	if (action == SHOW_PEERS) {
+	if (action == SHOW_PEERS || action == SHOW_PEERS_DETAIL) {
 		if (peers_total == 0)
 			fputs("{\"peers\":{\"details\":[", out);
 		fprintf(out, "],\"total\":%" PRIu32 ",\"connected\":%" PRIu32

@@ -22,6 +22,7 @@
 struct parse_result {
 	enum actions	 action;
 	int32_t		 level;		/* for log verbose|brief */
+	struct peer_filter filter;	/* for show peer|peers */
 };
 
 const struct parse_result	*parse(int, char *[]);

@@ -21,16 +21,22 @@
  * netbirdctl fail; it never makes it read out of bounds.
  */
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "netbirdd.h"
 #include "netbirdctl.h"
 
 #define TERMINATED(s)	(memchr((s), '\0', sizeof(s)) != NULL)
+#define KEY_PREFIX_MIN	4	/* shortest start of a key that names a peer */
 
 static int	refuse(struct show_ctx *, const char *);
 static int	status_ok(const struct ctl_status *);
 static int	peer_ok(const struct ctl_peer *);
+static void	peer_clear_path(struct ctl_peer *);
+static int	has_bit(uint32_t, int32_t);
+static int	peers_action(enum actions);
 static int	reply_status(struct show_ctx *, struct imsg *);
 static int	reply_peer(struct show_ctx *, struct imsg *);
 static int	reply_end(struct show_ctx *, struct imsg *);
@@ -60,6 +66,71 @@ peer_ok(const struct ctl_peer *p)
 	    TERMINATED(p->pubkey) && TERMINATED(p->local_type) &&
 	    TERMINATED(p->remote_type) && TERMINATED(p->local_endpoint) &&
 	    TERMINATED(p->remote_endpoint) && TERMINATED(p->relay_address);
+}
+
+/*
+ * What netbird status shows of a peer that is not connected: no
+ * connection type, candidates, relay, handshake or transfer.
+ */
+static void
+peer_clear_path(struct ctl_peer *p)
+{
+	if (p->state == CTL_PEER_CONNECTED)
+		return;
+	p->conn_type = CTL_CONN_NONE;
+	p->local_type[0] = p->remote_type[0] = '\0';
+	p->local_endpoint[0] = p->remote_endpoint[0] = '\0';
+	p->relay_address[0] = '\0';
+	p->last_handshake = 0;
+	p->rx_bytes = p->tx_bytes = 0;
+}
+
+static int
+has_bit(uint32_t bits, int32_t v)
+{
+	return v >= 0 && v < 32 && (bits & (1U << v)) != 0;
+}
+
+static int
+peers_action(enum actions action)
+{
+	return action == SHOW_PEERS || action == SHOW_PEERS_DETAIL;
+}
+
+/*
+ * Whether name names the peer: its FQDN, with or without the final dot,
+ * or the FQDN's first label, in any case; its overlay address; or the
+ * start of its public key, KEY_PREFIX_MIN characters or more.
+ */
+int
+peer_name_match(const struct ctl_peer *p, const char *name)
+{
+	size_t	len = strlen(name), n;
+
+	if (len == 0)
+		return 0;
+	n = len;
+	if (n > 1 && name[n - 1] == '.')
+		n--;
+	if (strlen(p->fqdn) == n && strncasecmp(p->fqdn, name, n) == 0)
+		return 1;
+	n = strcspn(p->fqdn, ".");
+	if (n == len && strncasecmp(p->fqdn, name, n) == 0)
+		return 1;
+	n = strcspn(p->address, "/");
+	if (n == len && strncmp(p->address, name, n) == 0)
+		return 1;
+	return len >= KEY_PREFIX_MIN && strncmp(p->pubkey, name, len) == 0;
+}
+
+int
+peer_filter_match(const struct peer_filter *f, const struct ctl_peer *p)
+{
+	if (f->name != NULL && !peer_name_match(p, f->name))
+		return 0;
+	if (f->states != 0 && !has_bit(f->states, p->state))
+		return 0;
+	return f->types == 0 || has_bit(f->types, p->conn_type);
 }
 
 /*
@@ -102,21 +173,35 @@ reply_peer(struct show_ctx *ctx, struct imsg *imsg)
 {
 	struct ctl_peer		p;
 
-	if (ctx->action != SHOW_PEERS)
+	if (!peers_action(ctx->action))
 		return refuse(ctx, "unexpected peer reply");
 	if (imsg_get_data(imsg, &p, sizeof(p)) == -1 || !peer_ok(&p))
 		return refuse(ctx, "malformed peer reply");
-	ctx->output->peer(ctx->out, &p, ctx->now);
+	peer_clear_path(&p);
+	if (!peer_filter_match(&ctx->filter, &p))
+		return 0;
+	ctx->peers_shown++;
+	if (ctx->action == SHOW_PEERS_DETAIL)
+		ctx->output->peer_detail(ctx->out, &p, ctx->now);
+	else
+		ctx->output->peer(ctx->out, &p, ctx->now);
 	return 0;
 }
 
 static int
 reply_end(struct show_ctx *ctx, struct imsg *imsg)
 {
-	if (ctx->action != SHOW_STATUS && ctx->action != SHOW_PEERS)
+	if (ctx->action != SHOW_STATUS && !peers_action(ctx->action))
 		return refuse(ctx, "unexpected end of reply");
 	if (imsg_get_len(imsg) != 0)
 		return refuse(ctx, "malformed end of reply");
+	/* A name that names no peer is an error; an empty list is not. */
+	if (ctx->filter.name != NULL && ctx->peers_shown == 0) {
+		fprintf(ctx->err, "netbirdctl: no peer matches %s\n",
+		    ctx->filter.name);
+		ctx->status = 1;
+		return 1;
+	}
 	ctx->output->tail(ctx->out, ctx->action);
 	return 1;
 }

@@ -18,7 +18,7 @@ TOP = os.environ.get("TOP") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 NETBIRDD = os.environ.get("NETBIRDD", os.path.join(TOP, "netbirdd/netbirdd"))
 HDR = struct.Struct("=IIII")
-STATUS_SIZE = 1240		# sizeof(struct ctl_status), on x86_64
+STATUS_SIZE = 1504		# sizeof(struct ctl_status), on x86_64
 PEER_SIZE = 816			# sizeof(struct ctl_peer)
 RESULT_SIZE = 260		# sizeof(struct ctl_result)
 PROC_ICE = 3

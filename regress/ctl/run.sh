@@ -64,7 +64,27 @@ check "sh st: the same as show status" sh -c \
 ctl show peers >"$tmp/out"
 check "show peers: exit status 0" test $? -eq 0
 check "show peers: the header alone" sh -c "test \$(wc -l <'$tmp/out') -eq 1 \
-    && grep -Eq '^NAME +IP +PUBLIC KEY +STATE +HANDSHAKE +RX +TX$' '$tmp/out'"
+    && grep -Eq '^NAME +IP +PUBLIC KEY +STATE +CONN +HANDSHAKE +RX +TX$' '$tmp/out'"
+ctl show peers connected idle >"$tmp/out2"
+check "show peers connected idle: the header alone" cmp -s "$tmp/out" "$tmp/out2"
+ctl show peers -d >"$tmp/out" 2>"$tmp/err"
+check "show peers -d: exit status 0" test $? -eq 0
+check "show peers -d: the title alone, nothing on stderr" sh -c \
+    "test \"\$(cat '$tmp/out')\" = 'Peers detail:' && test ! -s '$tmp/err'"
+ctl show peer nosuch >"$tmp/out" 2>"$tmp/err"
+check "show peer nosuch: exit status 1" test $? -eq 1
+check "show peer nosuch: nothing on stdout" test ! -s "$tmp/out"
+check "show peer nosuch: the message on stderr" \
+    grep -qx 'netbirdctl: no peer matches nosuch' "$tmp/err"
+ctl -j show peer nosuch >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "-j show peer nosuch: exit status 1, no JSON, the message" sh -c \
+    "test $rc -eq 1 && test ! -s '$tmp/out' &&
+    grep -qx 'netbirdctl: no peer matches nosuch' '$tmp/err'"
+ctl show peer >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "show peer without a name: refused" sh -c \
+    "test $rc -eq 1 && grep -qx 'netbirdctl: missing argument' '$tmp/err'"
 
 # JSON
 ctl -j show status >"$tmp/out"
@@ -86,6 +106,8 @@ check "-j show peers: empty list" $PYTHON -c "
 import json
 d = json.load(open('$tmp/out'))
 assert d == {'peers': {'details': [], 'total': 0, 'connected': 0}}, d"
+ctl -j show peers -d >"$tmp/out2"
+check "-j show peers -d: the same JSON" cmp -s "$tmp/out" "$tmp/out2"
 
 # log verbose, log brief: the control child's debug lines come and go
 ctl log verbose >"$tmp/out"

@@ -38,6 +38,11 @@
 #define KEY_A	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define KEY_B	"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
 #define KEY_ME	"Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE="
+#define KEY_R	"cmVsYXllZHBlZXJyZWxheWVkcGVlcnJlbGF5ZWRwZWU="
+#define PEERS_HEADER \
+	"NAME                     IP                 PUBLIC KEY         " \
+	"                          STATE      CONN    HANDSHAKE        " \
+	"                  RX         TX\n"
 
 /* Output captured in memory. */
 struct capture {
@@ -65,6 +70,7 @@ static void	 test_names(void);
 static void	 test_status_text(void);
 static void	 test_status_sparse(void);
 static void	 test_status_states(void);
+static void	 test_status_signal(void);
 static void	 test_peers_text(void);
 static void	 reset_text(void);
 static void	 test_text_unsafe(void);
@@ -80,6 +86,19 @@ static int	 reply(enum actions, uint32_t, const void *, size_t,
 static void	 test_replies(void);
 static void	 test_requests(void);
 static void	 test_owner_replies(void);
+static void	 peer_r(struct ctl_peer *);
+static void	 peer_idle(struct ctl_peer *);
+static void	 test_duration(void);
+static void	 test_detail_text(void);
+static void	 test_name_match(void);
+static void	 test_filter_match(void);
+static void	 test_parser_peers(void);
+static int	 replies(struct show_ctx *, const struct ctl_peer *, size_t,
+		    struct capture *);
+static void	 ctx_init(struct show_ctx *, const struct output *,
+		    enum actions);
+static void	 test_peer_replies(void);
+static void	 test_peer_filters(void);
 
 static void
 check(int ok, const char *what)
@@ -401,6 +420,63 @@ test_status_states(void)
 	}
 }
 
+/* The signal line: state, reason while down, dropped messages. */
+static void
+test_status_signal(void)
+{
+	static const struct {
+		int32_t		 connected;
+		const char	*error;
+		uint32_t	 dropped, rejected;
+		const char	*want;
+	} t[] = {
+		{ 1, "", 0, 0, "Signal: Connected to http://s\n" },
+		{ 1, "old", 0, 0, "Signal: Connected to http://s\n" },
+		{ 0, "", 0, 0, "Signal: Disconnected from http://s\n" },
+		{ 0, "ConnectStream: Unavailable: refused", 0, 0,
+		    "Signal: Disconnected from http://s, reason: "
+		    "ConnectStream: Unavailable: refused\n" },
+		{ 1, "", 3, 0, "Signal: Connected to http://s, messages "
+		    "dropped: 3 from unknown keys, 0 invalid\n" },
+		{ 0, "x\ny", 0, 2, "Signal: Disconnected from http://s, "
+		    "reason: x?y, messages dropped: 0 from unknown keys, "
+		    "2 invalid\n" },
+	};
+	struct capture		c;
+	struct ctl_status	st;
+	char			what[64];
+	size_t			i;
+
+	for (i = 0; i < nitems(t); i++) {
+		memset(&st, 0, sizeof(st));
+		strlcpy(st.signal_url, "http://s", sizeof(st.signal_url));
+		st.signal_connected = t[i].connected;
+		strlcpy(st.signal_error, t[i].error, sizeof(st.signal_error));
+		st.signal_dropped = t[i].dropped;
+		st.signal_rejected = t[i].rejected;
+		cap_open(&c);
+		show_output.status(c.out, &st, NOW);
+		cap_close(&c);
+		snprintf(what, sizeof(what), "text: signal line %zu", i);
+		check(strstr(c.obuf, t[i].want) != NULL, what);
+		free(c.obuf);
+		free(c.ebuf);
+		cap_open(&c);
+		json_output.status(c.out, &st, NOW);
+		cap_close(&c);
+		snprintf(what, sizeof(what), "JSON: signal %zu", i);
+		check(strstr(c.obuf, t[i].connected ?
+		    "\"connected\":true" : "\"connected\":false") != NULL &&
+		    (t[i].dropped != 3 || strstr(c.obuf,
+		    "\"droppedUnknownKey\":3,\"droppedInvalid\":0}") != NULL) &&
+		    (t[i].rejected != 2 || strstr(c.obuf,
+		    "\"error\":\"x\\ny\",\"droppedUnknownKey\":0,"
+		    "\"droppedInvalid\":2}") != NULL), what);
+		free(c.obuf);
+		free(c.ebuf);
+	}
+}
+
 static void
 test_peers_text(void)
 {
@@ -414,14 +490,12 @@ test_peers_text(void)
 	show_output.peer(c.out, &p, NOW);
 	show_output.tail(c.out, SHOW_PEERS);
 	cap_close(&c);
-	check_str(c.obuf,
-	    "NAME                     IP                 PUBLIC KEY         "
-	    "                          STATE      HANDSHAKE                "
-	    "          RX         TX\n"
+	check_str(c.obuf, PEERS_HEADER
 	    "peer-a.netbird.cloud     100.64.0.2         " KEY_A " Connected "
-	    " 1 minute, 5 seconds ago       1.5 KiB    3.0 MiB\n"
+	    " P2P     1 minute, 5 seconds ago       1.5 KiB    3.0 MiB\n"
 	    "a-much-longer-peer-name.example.com 100.64.0.3         " KEY_B
-	    " Idle       -                                 0 B        0 B\n",
+	    " Idle       -       -                                 0 B       "
+	    " 0 B\n",
 	    "text: show peers, two peers, one name too long for its column");
 	free(c.obuf);
 	free(c.ebuf);
@@ -429,10 +503,7 @@ test_peers_text(void)
 	cap_open(&c);
 	show_output.tail(c.out, SHOW_PEERS);
 	cap_close(&c);
-	check_str(c.obuf,
-	    "NAME                     IP                 PUBLIC KEY         "
-	    "                          STATE      HANDSHAKE                "
-	    "          RX         TX\n",
+	check_str(c.obuf, PEERS_HEADER,
 	    "text: show peers, empty list prints only the header");
 	free(c.obuf);
 	free(c.ebuf);
@@ -527,7 +598,8 @@ test_status_json(void)
 	    "\"management\":{\"url\":\"https://api.netbird.io:443\","
 	    "\"connected\":true,\"error\":\"\"},"
 	    "\"signal\":{\"url\":\"https://signal.netbird.io:443\","
-	    "\"connected\":true,\"error\":\"\"},"
+	    "\"connected\":true,\"error\":\"\",\"droppedUnknownKey\":0,"
+	    "\"droppedInvalid\":0},"
 	    "\"netbirdIp\":\"100.64.0.5/16\",\"publicKey\":\"" KEY_ME "\","
 	    "\"usesKernelInterface\":false,\"interfaceName\":\"wt0\","
 	    "\"wireguardPort\":51820,\"mtu\":1280,"
@@ -980,6 +1052,578 @@ test_owner_replies(void)
 	    "owner: an unrelated type refused");
 }
 
+/* Connected through TURN, the fields the ice process fills for it. */
+static void
+peer_r(struct ctl_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	strlcpy(p->fqdn, "peer-r.netbird.cloud", sizeof(p->fqdn));
+	strlcpy(p->address, "100.64.0.4", sizeof(p->address));
+	strlcpy(p->pubkey, KEY_R, sizeof(p->pubkey));
+	strlcpy(p->local_type, "relay", sizeof(p->local_type));
+	strlcpy(p->remote_type, "host", sizeof(p->remote_type));
+	strlcpy(p->local_endpoint, "203.0.113.9:49152",
+	    sizeof(p->local_endpoint));
+	strlcpy(p->remote_endpoint, "10.0.0.7:51820",
+	    sizeof(p->remote_endpoint));
+	strlcpy(p->relay_address, "turn:turn.example.com:3478",
+	    sizeof(p->relay_address));
+	p->last_update = NOW - 3700;
+	p->last_handshake = NOW;
+	p->latency_ns = 1500;
+	p->tx_bytes = 512;
+	p->state = CTL_PEER_CONNECTED;
+	p->conn_type = CTL_CONN_RELAYED;
+}
+
+/* Idle again, with what its last path left behind. */
+static void
+peer_idle(struct ctl_peer *p)
+{
+	peer_b(p);
+	strlcpy(p->local_type, "host", sizeof(p->local_type));
+	strlcpy(p->remote_endpoint, "198.51.100.9:51820",
+	    sizeof(p->remote_endpoint));
+	strlcpy(p->relay_address, "turn:old", sizeof(p->relay_address));
+	p->last_update = NOW - 45;
+	p->last_handshake = NOW - 600;
+	p->latency_ns = 850;
+	p->rx_bytes = 4096;
+	p->tx_bytes = 8192;
+	p->conn_type = CTL_CONN_P2P;
+}
+
+/*
+ * Go's time.Duration String(): the cases of Go's own durationTests,
+ * negated too, and the results its documentation and NetBird show.
+ */
+static void
+test_duration(void)
+{
+	static const struct {
+		int64_t		 ns;
+		const char	*want;
+	} t[] = {
+		{ 0,				"0s" },
+		{ 1,				"1ns" },
+		{ -1,				"-1ns" },
+		{ 850,				"850ns" },
+		{ 999,				"999ns" },
+		{ 1000,				"1\xc2\xb5s" },
+		{ 1100,				"1.1\xc2\xb5s" },
+		{ -1100,			"-1.1\xc2\xb5s" },
+		{ 1500,				"1.5\xc2\xb5s" },
+		{ 1001,				"1.001\xc2\xb5s" },
+		{ 999999,			"999.999\xc2\xb5s" },
+		{ 1000000,			"1ms" },
+		{ 2200000,			"2.2ms" },
+		{ -2200000,			"-2.2ms" },
+		{ 12345678,			"12.345678ms" },
+		{ 123456789,			"123.456789ms" },
+		{ 999999999,			"999.999999ms" },
+		{ 1000000000,			"1s" },
+		{ 1200000000,			"1.2s" },
+		{ 3300000000,			"3.3s" },
+		{ -3300000000,			"-3.3s" },
+		{ 59999999999,			"59.999999999s" },
+		{ 60000000000,			"1m0s" },
+		{ 245000000000,			"4m5s" },
+		{ -245000000000,		"-4m5s" },
+		{ 245001000000,			"4m5.001s" },
+		{ 480000000001,			"8m0.000000001s" },
+		{ -480000000001,		"-8m0.000000001s" },
+		{ 987654321000,			"16m27.654321s" },
+		{ 3600000000000,		"1h0m0s" },
+		{ 18367001000000,		"5h6m7.001s" },
+		{ -18367001000000,		"-5h6m7.001s" },
+		{ 123456789000000,		"34h17m36.789s" },
+		{ 4442400000000000,		"1234h0m0s" },
+		{ 7407407340000000000,		"2057613h9m0s" },
+		{ 987654321123456789,		"274348h25m21.123456789s" },
+		{ INT64_MAX,			"2562047h47m16.854775807s" },
+		{ -INT64_MAX,			"-2562047h47m16.854775807s" },
+		{ INT64_MIN,			"-2562047h47m16.854775808s" },
+	};
+	char	buf[FMT_DURATION_LEN], what[128];
+	size_t	i;
+
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(what, sizeof(what), "duration: %lld ns is %s",
+		    (long long)t[i].ns, t[i].want);
+		check_str(fmt_duration(buf, sizeof(buf), t[i].ns), t[i].want,
+		    what);
+	}
+	check_str(fmt_duration(buf, 6, INT64_MIN), "-2562",
+	    "duration: cut to the buffer, terminated");
+}
+
+#define DETAIL_A \
+	"\n peer-a.netbird.cloud:\n" \
+	"  NetBird IP: 100.64.0.2\n" \
+	"  Public key: " KEY_A "\n" \
+	"  Status: Connected\n" \
+	"  -- detail --\n" \
+	"  Connection type: P2P\n" \
+	"  ICE candidate (Local/Remote): host/srflx\n" \
+	"  ICE candidate endpoints (Local/Remote): " \
+	    "192.0.2.1:51820/198.51.100.7:40000\n" \
+	"  Relay server address: \n" \
+	"  Last connection update: 5 minutes ago\n" \
+	"  Last WireGuard handshake: 1 minute, 5 seconds ago\n" \
+	"  Transfer status (received/sent) 1.5 KiB/3.0 MiB\n" \
+	"  Quantum resistance: false\n" \
+	"  Networks: -\n" \
+	"  Latency: 12.345678ms\n"
+#define DETAIL_R \
+	"\n peer-r.netbird.cloud:\n" \
+	"  NetBird IP: 100.64.0.4\n" \
+	"  Public key: " KEY_R "\n" \
+	"  Status: Connected\n" \
+	"  -- detail --\n" \
+	"  Connection type: Relayed\n" \
+	"  ICE candidate (Local/Remote): relay/host\n" \
+	"  ICE candidate endpoints (Local/Remote): " \
+	    "203.0.113.9:49152/10.0.0.7:51820\n" \
+	"  Relay server address: turn:turn.example.com:3478\n" \
+	"  Last connection update: 1 hour, 1 minute ago\n" \
+	"  Last WireGuard handshake: Now\n" \
+	"  Transfer status (received/sent) 0 B/512 B\n" \
+	"  Quantum resistance: false\n" \
+	"  Networks: -\n" \
+	"  Latency: 1.5\xc2\xb5s\n"
+/* peer_idle() as netbird status shows it: no path, latency as it was */
+#define DETAIL_IDLE \
+	"\n a-much-longer-peer-name.example.com:\n" \
+	"  NetBird IP: 100.64.0.3\n" \
+	"  Public key: " KEY_B "\n" \
+	"  Status: Idle\n" \
+	"  -- detail --\n" \
+	"  Connection type: -\n" \
+	"  ICE candidate (Local/Remote): -/-\n" \
+	"  ICE candidate endpoints (Local/Remote): -/-\n" \
+	"  Relay server address: \n" \
+	"  Last connection update: 45 seconds ago\n" \
+	"  Last WireGuard handshake: -\n" \
+	"  Transfer status (received/sent) 0 B/0 B\n" \
+	"  Quantum resistance: false\n" \
+	"  Networks: -\n" \
+	"  Latency: 850ns\n"
+
+/* The blocks of netbird status -d, printed by the text output alone. */
+static void
+test_detail_text(void)
+{
+	struct capture		c;
+	struct ctl_peer		p;
+
+	cap_open(&c);
+	peer_a(&p);
+	show_output.peer_detail(c.out, &p, NOW);
+	peer_r(&p);
+	show_output.peer_detail(c.out, &p, NOW);
+	show_output.tail(c.out, SHOW_PEERS_DETAIL);
+	cap_close(&c);
+	check_str(c.obuf, "Peers detail:" DETAIL_A DETAIL_R,
+	    "detail: a P2P and a relayed peer, an empty line between");
+	free(c.obuf);
+	free(c.ebuf);
+
+	cap_open(&c);
+	show_output.tail(c.out, SHOW_PEERS_DETAIL);
+	cap_close(&c);
+	check_str(c.obuf, "Peers detail:\n", "detail: no peers, the title");
+	free(c.obuf);
+	free(c.ebuf);
+
+	peer_b(&p);
+	p.fqdn[0] = p.address[0] = '\0';
+	strlcpy(p.relay_address, "x\x1b[2Jy", sizeof(p.relay_address));
+	strlcpy(p.remote_type, "\x7f", sizeof(p.remote_type));
+	cap_open(&c);
+	show_output.peer_detail(c.out, &p, NOW);
+	show_output.tail(c.out, SHOW_PEERS_DETAIL);
+	cap_close(&c);
+	check(strncmp(c.obuf, "Peers detail:\n :\n  NetBird IP: \n", 32) == 0,
+	    "detail: an empty name and address stay empty, as in Go");
+	check(strstr(c.obuf, "  Relay server address: x?[2Jy\n") != NULL &&
+	    strstr(c.obuf, "(Local/Remote): -/?\n") != NULL &&
+	    strchr(c.obuf, '\x1b') == NULL,
+	    "detail: bytes from the daemon reach no terminal as they are");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_name_match(void)
+{
+	static const struct {
+		const char	*name;
+		int		 want;
+	} t[] = {
+		{ "peer-a.netbird.cloud",	1 },
+		{ "PEER-A.NetBird.Cloud",	1 },
+		{ "peer-a.netbird.cloud.",	1 },
+		{ "peer-a.netbird.cloud..",	0 },
+		{ "peer-a",			1 },
+		{ "Peer-A",			1 },
+		{ "peer-a.",			0 },
+		{ "peer",			0 },
+		{ "peer-a.netbird",		0 },
+		{ "eer-a",			0 },
+		{ "netbird.cloud",		0 },
+		{ "100.64.0.2",			1 },
+		{ "100.64.0.20",		0 },
+		{ "100.64.0",			0 },
+		{ "100.64.0.2/32",		0 },
+		{ "AAAA",			1 },
+		{ "AAA",			0 },
+		{ "aaaa",			0 },
+		{ KEY_A,			1 },
+		{ KEY_A "=",			0 },
+		{ "AAAAB",			0 },
+		{ "",				0 },
+		{ ".",				0 },
+	};
+	struct ctl_peer	p;
+	char		what[128];
+	size_t		i;
+
+	peer_a(&p);
+	for (i = 0; i < nitems(t); i++) {
+		snprintf(what, sizeof(what), "name: \"%s\" %s peer-a",
+		    t[i].name, t[i].want ? "names" : "does not name");
+		check(peer_name_match(&p, t[i].name) == t[i].want, what);
+	}
+	strlcpy(p.address, "100.64.0.2/32", sizeof(p.address));
+	check(peer_name_match(&p, "100.64.0.2"),
+	    "name: an address with a prefix length matches without it");
+	check(!peer_name_match(&p, "100.64.0.2/"),
+	    "name: nor with half of it");
+	memset(&p, 0, sizeof(p));
+	check(!peer_name_match(&p, "") && !peer_name_match(&p, ".") &&
+	    !peer_name_match(&p, "/"),
+	    "name: a peer with nothing known matches no name");
+	strlcpy(p.fqdn, "single", sizeof(p.fqdn));
+	check(peer_name_match(&p, "single") && peer_name_match(&p, "single."),
+	    "name: a name of one label");
+}
+
+static void
+test_filter_match(void)
+{
+	struct peer_filter	f;
+	struct ctl_peer		a, r, b;
+
+	peer_a(&a);
+	peer_r(&r);
+	peer_b(&b);
+	memset(&f, 0, sizeof(f));
+	check(peer_filter_match(&f, &a) && peer_filter_match(&f, &b),
+	    "filter: none takes every peer");
+	f.states = 1U << CTL_PEER_CONNECTED;
+	check(peer_filter_match(&f, &a) && peer_filter_match(&f, &r) &&
+	    !peer_filter_match(&f, &b), "filter: connected");
+	f.states |= 1U << CTL_PEER_IDLE;
+	check(peer_filter_match(&f, &a) && peer_filter_match(&f, &b),
+	    "filter: two states add up");
+	f.types = 1U << CTL_CONN_RELAYED;
+	check(!peer_filter_match(&f, &a) && peer_filter_match(&f, &r) &&
+	    !peer_filter_match(&f, &b), "filter: a state and a type");
+	f.types = 0;
+	f.name = "peer-r";
+	check(!peer_filter_match(&f, &a) && peer_filter_match(&f, &r),
+	    "filter: a name and states");
+	memset(&f, 0, sizeof(f));
+	f.states = 1U << CTL_PEER_CONNECTING;
+	a.state = -1;
+	b.state = 32;
+	check(!peer_filter_match(&f, &a) && !peer_filter_match(&f, &b),
+	    "filter: a state out of range matches no filter");
+}
+
+static void
+test_parser_peers(void)
+{
+	const struct parse_result	*res;
+	char				 show[] = "show", peer[] = "peer";
+	char				 name[] = "peer-a", extra[] = "x";
+	char				*argv[4];
+
+	argv[0] = show;
+	argv[1] = peer;
+	argv[2] = name;
+	argv[3] = NULL;
+	res = parse(3, argv);
+	check(res != NULL && res->action == SHOW_PEERS_DETAIL &&
+	    res->filter.name == name && res->filter.states == 0 &&
+	    res->filter.types == 0, "parser: \"show peer peer-a\"");
+	argv[2] = extra;
+	res = parse(3, argv);
+	check(res != NULL && res->filter.name == extra,
+	    "parser: \"show peer x\", a name of one letter");
+	res = parse_words("show peers");
+	check(res != NULL && res->action == SHOW_PEERS &&
+	    res->filter.name == NULL, "parser: \"show peers\" names no peer");
+	res = parse_words("show peers connected idle");
+	check(res != NULL && res->action == SHOW_PEERS &&
+	    res->filter.states == ((1U << CTL_PEER_CONNECTED) |
+	    (1U << CTL_PEER_IDLE)) && res->filter.types == 0,
+	    "parser: \"show peers connected idle\", two states");
+	res = parse_words("sh pe connecti rel");
+	check(res != NULL && res->action == SHOW_PEERS &&
+	    res->filter.states == 1U << CTL_PEER_CONNECTING &&
+	    res->filter.types == 1U << CTL_CONN_RELAYED,
+	    "parser: \"sh pe connecti rel\", a state and a type");
+	res = parse_words("show peers p2p p2p");
+	check(res != NULL && res->filter.types == 1U << CTL_CONN_P2P,
+	    "parser: \"show peers p2p p2p\", once is enough");
+	res = parse_words("show pee i");
+	check(res != NULL && res->action == SHOW_PEERS &&
+	    res->filter.states == 1U << CTL_PEER_IDLE,
+	    "parser: \"show pee i\", \"pee\" is still peers");
+	check(parse_words("show peer") == NULL,
+	    "parser: \"show peer\" without a name refused");
+	check(parse_words("show peer a b") == NULL,
+	    "parser: \"show peer a b\" refused");
+	check(parse_words("show peer ") == NULL,
+	    "parser: \"show peer\" with an empty name refused");
+	check(parse_words("show peers conn") == NULL,
+	    "parser: \"conn\" is connected or connecting: refused");
+	check(parse_words("show peers everything") == NULL,
+	    "parser: \"show peers everything\" refused");
+	check(parse_words("show peers idle x") == NULL,
+	    "parser: \"show peers idle x\" refused");
+	check(parse_words("show peers ") == NULL,
+	    "parser: \"show peers\" and an empty word refused");
+	check(parse_words("show status idle") == NULL,
+	    "parser: a filter after show status refused");
+	check(parse_words("show peerss") == NULL,
+	    "parser: \"show peerss\" refused");
+}
+
+/* A context as netbirdctl's main() sets it up. */
+static void
+ctx_init(struct show_ctx *ctx, const struct output *output,
+    enum actions action)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->output = output;
+	ctx->action = action;
+	ctx->now = NOW;
+}
+
+/*
+ * The daemon's answer to show peers, the peers and END, through
+ * show_reply() with ctx; what it returned last, output in cap.
+ */
+static int
+replies(struct show_ctx *ctx, const struct ctl_peer *peers, size_t n,
+    struct capture *cap)
+{
+	struct imsgbuf	 a, b;
+	struct imsg	 imsg;
+	ssize_t		 got;
+	size_t		 i;
+	int		 sv[2], r = -2;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+	    imsgbuf_init(&a, sv[0]) == -1 || imsgbuf_init(&b, sv[1]) == -1)
+		exit(1);
+	for (i = 0; i < n; i++)
+		if (imsg_compose(&a, IMSG_CTL_SHOW_PEER, 0, 0, -1, &peers[i],
+		    sizeof(peers[i])) == -1)
+			exit(1);
+	if (imsg_compose(&a, IMSG_CTL_END, 0, 0, -1, NULL, 0) == -1 ||
+	    imsgbuf_flush(&a) == -1)
+		exit(1);
+	cap_open(cap);
+	ctx->out = cap->out;
+	ctx->err = cap->err;
+	for (i = 0; i <= n && r != 1 && r != -1; i++) {
+		while ((got = imsgbuf_get(&b, &imsg)) == 0)
+			if (imsgbuf_read(&b) != 1)
+				exit(1);
+		if (got == -1)
+			exit(1);
+		r = show_reply(ctx, &imsg);
+		imsg_free(&imsg);
+	}
+	cap_close(cap);
+	imsgbuf_clear(&a);
+	imsgbuf_clear(&b);
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+/* show peers -d and show peer NAME, as the daemon's replies arrive. */
+static void
+test_peer_replies(void)
+{
+	struct capture		c;
+	struct show_ctx		ctx;
+	struct ctl_peer		p[3];
+	int			r;
+
+	peer_a(&p[0]);
+	peer_r(&p[1]);
+	peer_idle(&p[2]);
+	ctx_init(&ctx, &show_output, SHOW_PEERS_DETAIL);
+	r = replies(&ctx, p, 3, &c);
+	check_str(c.obuf, "Peers detail:" DETAIL_A DETAIL_R DETAIL_IDLE,
+	    "show peers -d: P2P, relayed, idle with its old path hidden");
+	check(r == 1 && ctx.status == 0 && ctx.peers_shown == 3 &&
+	    c.elen == 0, "show peers -d: ends, exit status 0");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &show_output, SHOW_PEERS_DETAIL);
+	r = replies(&ctx, p, 0, &c);
+	check_str(c.obuf, "Peers detail:\n",
+	    "show peers -d: no peers, the title alone");
+	check(r == 1 && ctx.status == 0, "show peers -d: no peers is fine");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &show_output, SHOW_PEERS_DETAIL);
+	ctx.filter.name = "PEER-R";
+	r = replies(&ctx, p, 3, &c);
+	check_str(c.obuf, "Peers detail:" DETAIL_R,
+	    "show peer PEER-R: the relayed peer alone");
+	check(r == 1 && ctx.status == 0, "show peer PEER-R: exit status 0");
+	free(c.obuf);
+	free(c.ebuf);
+
+	/* "cmVs" starts KEY_R; peer_a's first label is "peer-a". */
+	strlcpy(p[0].fqdn, "cmVs.netbird.cloud", sizeof(p[0].fqdn));
+	ctx_init(&ctx, &show_output, SHOW_PEERS_DETAIL);
+	ctx.filter.name = "cmVs";
+	r = replies(&ctx, p, 3, &c);
+	check(r == 1 && ctx.status == 0 && ctx.peers_shown == 2 &&
+	    strstr(c.obuf, "\n cmVs.netbird.cloud:\n") != NULL &&
+	    strstr(c.obuf, "\n peer-r.netbird.cloud:\n") != NULL,
+	    "show peer cmVs: a label and a key prefix, both shown");
+	free(c.obuf);
+	free(c.ebuf);
+	peer_a(&p[0]);
+
+	ctx_init(&ctx, &show_output, SHOW_PEERS_DETAIL);
+	ctx.filter.name = "nosuch";
+	r = replies(&ctx, p, 3, &c);
+	check(r == 1 && ctx.status == 1 && c.olen == 0,
+	    "show peer nosuch: exit status 1, nothing on stdout");
+	check_str(c.ebuf, "netbirdctl: no peer matches nosuch\n",
+	    "show peer nosuch: the message on stderr");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &json_output, SHOW_PEERS_DETAIL);
+	ctx.filter.name = "100.64.0.2";
+	r = replies(&ctx, p, 3, &c);
+	check_str(c.obuf,
+	    "{\"peers\":{\"details\":["
+	    "{\"fqdn\":\"peer-a.netbird.cloud\",\"netbirdIp\":\"100.64.0.2\","
+	    "\"publicKey\":\"" KEY_A "\",\"status\":\"Connected\","
+	    "\"lastStatusUpdate\":\"2027-01-15T07:55:00Z\","
+	    "\"connectionType\":\"P2P\","
+	    "\"iceCandidateType\":{\"local\":\"host\",\"remote\":\"srflx\"},"
+	    "\"iceCandidateEndpoint\":{\"local\":\"192.0.2.1:51820\","
+	    "\"remote\":\"198.51.100.7:40000\"},\"relayAddress\":\"\","
+	    "\"lastWireguardHandshake\":\"2027-01-15T07:58:55Z\","
+	    "\"transferReceived\":1536,\"transferSent\":3145728,"
+	    "\"latency\":12345678}"
+	    "],\"total\":1,\"connected\":1}}\n",
+	    "-j show peer 100.64.0.2: one peer in the peers shape");
+	check(r == 1 && ctx.status == 0, "-j show peer: exit status 0");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &json_output, SHOW_PEERS_DETAIL);
+	ctx.filter.name = "a-much-longer-peer-name";
+	r = replies(&ctx, p, 3, &c);
+	check_str(c.obuf,
+	    "{\"peers\":{\"details\":["
+	    "{\"fqdn\":\"a-much-longer-peer-name.example.com\","
+	    "\"netbirdIp\":\"100.64.0.3\",\"publicKey\":\"" KEY_B "\","
+	    "\"status\":\"Idle\","
+	    "\"lastStatusUpdate\":\"2027-01-15T07:59:15Z\","
+	    "\"connectionType\":\"-\","
+	    "\"iceCandidateType\":{\"local\":\"\",\"remote\":\"\"},"
+	    "\"iceCandidateEndpoint\":{\"local\":\"\",\"remote\":\"\"},"
+	    "\"relayAddress\":\"\","
+	    "\"lastWireguardHandshake\":\"0001-01-01T00:00:00Z\","
+	    "\"transferReceived\":0,\"transferSent\":0,\"latency\":850}"
+	    "],\"total\":1,\"connected\":0}}\n",
+	    "-j show peer: an idle peer's old path hidden, as Go does");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &json_output, SHOW_PEERS_DETAIL);
+	ctx.filter.name = "nosuch";
+	r = replies(&ctx, p, 3, &c);
+	check(r == 1 && ctx.status == 1 && c.olen == 0 && strcmp(c.ebuf,
+	    "netbirdctl: no peer matches nosuch\n") == 0,
+	    "-j show peer nosuch: no JSON, the message, exit status 1");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+/* show peers with filters: the table and the JSON count what they show. */
+static void
+test_peer_filters(void)
+{
+	struct capture		c;
+	struct show_ctx		ctx;
+	struct ctl_peer		p[3];
+	int			r;
+
+	peer_a(&p[0]);
+	peer_r(&p[1]);
+	peer_idle(&p[2]);
+	ctx_init(&ctx, &show_output, SHOW_PEERS);
+	ctx.filter.states = 1U << CTL_PEER_IDLE;
+	r = replies(&ctx, p, 3, &c);
+	check_str(c.obuf, PEERS_HEADER
+	    "a-much-longer-peer-name.example.com 100.64.0.3         " KEY_B
+	    " Idle       -       -                                 0 B       "
+	    " 0 B\n",
+	    "show peers idle: the idle peer, no handshake or bytes shown");
+	check(r == 1 && ctx.status == 0, "show peers idle: exit status 0");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &show_output, SHOW_PEERS);
+	ctx.filter.types = 1U << CTL_CONN_RELAYED;
+	r = replies(&ctx, p, 3, &c);
+	check_str(c.obuf, PEERS_HEADER
+	    "peer-r.netbird.cloud     100.64.0.4         " KEY_R " Connected "
+	    " Relayed Now                               "
+	    "0 B      512 B\n",
+	    "show peers relayed: the relayed peer");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &show_output, SHOW_PEERS);
+	ctx.filter.states = 1U << CTL_PEER_CONNECTING;
+	r = replies(&ctx, p, 3, &c);
+	check(r == 1 && ctx.status == 0, "show peers connecting: none is "
+	    "no error");
+	check_str(c.obuf, PEERS_HEADER, "show peers connecting: the header");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &json_output, SHOW_PEERS);
+	ctx.filter.states = 1U << CTL_PEER_CONNECTED;
+	ctx.filter.types = 1U << CTL_CONN_P2P;
+	r = replies(&ctx, p, 3, &c);
+	check(strstr(c.obuf, "\"fqdn\":\"peer-a.netbird.cloud\"") != NULL &&
+	    strstr(c.obuf, "peer-r") == NULL &&
+	    strstr(c.obuf, "],\"total\":1,\"connected\":1}}\n") != NULL,
+	    "-j show peers connected p2p: one peer, counted once");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
 int
 main(void)
 {
@@ -990,6 +1634,7 @@ main(void)
 	test_status_text();
 	test_status_sparse();
 	test_status_states();
+	test_status_signal();
 	test_peers_text();
 	test_text_unsafe();
 	test_result_text();
@@ -1001,5 +1646,12 @@ main(void)
 	test_replies();
 	test_requests();
 	test_owner_replies();
+	test_duration();
+	test_detail_text();
+	test_name_match();
+	test_filter_match();
+	test_parser_peers();
+	test_peer_replies();
+	test_peer_filters();
 	return failed;
 }
