@@ -15,22 +15,18 @@
  */
 
 /*
- * The ice process: per-peer connections (ICE, TURN, relay, proxies) and
- * the per-peer view that netbirdctl shows.  Peers come from the parent
- * with the network map (PEER_ADD, PEER_UPDATE, PEER_DEL); connections
- * come in issue 4.
+ * The ice process: one connection per peer (ice_conn.c, on the modules
+ * ice.h lists) and the per-peer view that netbirdctl shows.  Peers come
+ * from the parent with the network map (PEER_ADD, PEER_UPDATE,
+ * PEER_DEL), signal messages from signal, the raw socket of the
+ * WireGuard port and the host addresses from the parent.
  *
- * show peers: control asks with its connection id as peerid; we ask the
- * parent for the WireGuard counters under that id, and when they end we
- * answer with one ctl_peer per peer, by overlay IPv4 address.  Requests
- * wait in a list, by id, so several may be under way.
- *
- * State: with no transport yet a peer has no endpoint and cannot
- * handshake, so it is Idle; but a WireGuard handshake in the last
- * ICE_HANDSHAKE_FRESH seconds means the peer does answer (it reached
- * us, WireGuard learnt its endpoint), so it shows Connected, P2P: no
- * relay exists yet.  The last update is when that state last changed,
- * worked out from the handshake time when we look.
+ * WireGuard counters: every ICE_POLL_SEC we ask the parent for them
+ * under id 0 for the handshake watchers.  show peers: control asks with
+ * its connection id (never 0) as peerid; we ask the parent for the
+ * counters under that id, and when they end we answer with one ctl_peer
+ * per peer, by overlay IPv4 address.  Requests wait in a list, by id,
+ * so several may be under way.
  */
 
 #include <sys/types.h>
@@ -42,20 +38,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
-#include "wg.h"
+#include "ice.h"
 
-/* WireGuard rekeys every 2 minutes while packets flow (keepalive 25 s). */
-#define ICE_HANDSHAKE_FRESH	180
+#define ICE_POLL_SEC	5	/* WireGuard counters for the watchers */
+#define ICE_POLL_ID	0	/* control's ids are never 0 */
 
 struct ice_peer {
 	RB_ENTRY(ice_peer)	 entry;
 	struct nbd_peer		 p;
-	int			 state;		/* enum ctl_peer_state */
-	time_t			 last_update;	/* unix seconds */
+	struct ice_conn		*conn;
 };
 RB_HEAD(ice_peers, ice_peer);
 RB_PROTOTYPE(ice_peers, ice_peer, entry, ice_peer_cmp)
@@ -68,10 +64,20 @@ struct ice_show {
 	size_t			 nstats;
 };
 
+static void	ice_init(void);
 static void	ice_dispatch_parent(struct imsgev *, struct imsg *);
+static void	ice_dispatch_signal(struct imsgev *, struct imsg *);
+static void	ice_dispatch_dns(struct imsgev *, struct imsg *);
 static void	ice_dispatch_control(struct imsgev *, struct imsg *);
 static int	ice_peer_cmp(const struct ice_peer *, const struct ice_peer *);
 static void	ice_mgmt_config(struct imsg *);
+static void	ice_raw_socket(struct imsg *);
+static void	ice_host_addrs(struct imsg *);
+static void	ice_signal_recv(struct imsg *);
+static void	ice_signal_state(struct imsg *);
+static void	ice_kick_all(void *);
+static void	ice_poll(int, short, void *);
+static void	ice_poll_stats(const struct nbd_wg_stats *);
 static void	ice_peer_check(const struct nbd_peer *);
 static struct ice_peer *ice_peer_find(const uint8_t *);
 static void	ice_peer_add(struct imsg *);
@@ -79,14 +85,13 @@ static void	ice_peer_update(struct imsg *);
 static void	ice_peer_del(struct imsg *);
 static struct ice_show *ice_show_find(uint32_t);
 static void	ice_show_start(uint32_t);
-static void	ice_show_stats(struct imsg *);
+static void	ice_stats(struct imsg *);
+static void	ice_stats_end(struct imsg *);
 static void	ice_show_end(uint32_t);
 static int	ice_stats_cmp(const void *, const void *);
 static const struct nbd_wg_stats *ice_show_counters(const struct ice_show *,
 		    const uint8_t *);
 static int	ice_addr_cmp(const void *, const void *);
-static void	ice_peer_state(struct ice_peer *, const struct nbd_wg_stats *,
-		    time_t);
 static void	ice_peer_show(struct ice_peer *, const struct nbd_wg_stats *,
 		    struct ctl_peer *);
 
@@ -96,19 +101,35 @@ static const struct proc_child ice_proc = {
 	.proc = PROC_ICE,
 	.dispatch = {
 		[PROC_PARENT] = ice_dispatch_parent,
+		[PROC_SIGNAL] = ice_dispatch_signal,
+		[PROC_DNS] = ice_dispatch_dns,
 		[PROC_CONTROL] = ice_dispatch_control,
 	},
+	.init = ice_init,
 };
 
 static struct ice_peers		 peers = RB_INITIALIZER(&peers);
 static size_t			 npeers;
 static TAILQ_HEAD(, ice_show)	 shows = TAILQ_HEAD_INITIALIZER(shows);
-static struct nbd_netbird_config nbconf;	/* servers, for issue 4 */
+static struct nbd_netbird_config nbconf;
+static struct event		 poll_ev;
+static int			 poll_busy;	/* a request is out */
+static int			 signal_up;
 
 __dead void
 ice_main(int debug, int verbose)
 {
 	proc_child_run(&ice_proc, debug, verbose);
+}
+
+static void
+ice_init(void)
+{
+	struct timeval	tv = { ICE_POLL_SEC, 0 };
+
+	ice_net_on_change(ice_kick_all, NULL);
+	event_set(&poll_ev, -1, EV_PERSIST, ice_poll, NULL);
+	evtimer_add(&poll_ev, &tv);
 }
 
 static void
@@ -118,6 +139,12 @@ ice_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	switch (imsg_get_type(imsg)) {
 	case IMSG_MGMT_CONFIG:
 		ice_mgmt_config(imsg);
+		break;
+	case IMSG_SOCKET_RAW:
+		ice_raw_socket(imsg);
+		break;
+	case IMSG_HOST_ADDRS:
+		ice_host_addrs(imsg);
 		break;
 	case IMSG_PEER_ADD:
 		ice_peer_add(imsg);
@@ -129,11 +156,41 @@ ice_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 		ice_peer_del(imsg);
 		break;
 	case IMSG_WG_STATS:
-		ice_show_stats(imsg);
+		ice_stats(imsg);
 		break;
 	case IMSG_WG_STATS_END:
-		imsg_empty(imsg, __func__);
-		ice_show_end(imsg_get_id(imsg));
+		ice_stats_end(imsg);
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
+}
+
+static void
+ice_dispatch_signal(struct imsgev *iev, struct imsg *imsg)
+{
+	(void)iev;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_SIGNAL_RECV:
+		ice_signal_recv(imsg);
+		break;
+	case IMSG_SIGNAL_STATE:
+		ice_signal_state(imsg);
+		break;
+	default:
+		fatalx("%s: unexpected %s", __func__,
+		    imsg_type_name(imsg_get_type(imsg)));
+	}
+}
+
+static void
+ice_dispatch_dns(struct imsgev *iev, struct imsg *imsg)
+{
+	(void)iev;
+	switch (imsg_get_type(imsg)) {
+	case IMSG_DNS_ANSWER:
+		ice_net_dns_answer(imsg);
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
@@ -172,6 +229,150 @@ ice_mgmt_config(struct imsg *imsg)
 		fatalx("%s: %s", __func__, why);
 	log_debug("servers: %u STUN, %u TURN, %u relay", nbconf.nstun,
 	    nbconf.nturn, nbconf.nrelay);
+	ice_net_config(&nbconf);
+}
+
+static void
+ice_raw_socket(struct imsg *imsg)
+{
+	struct nbd_raw_socket	rs;
+	int			fd;
+
+	imsg_data_exact(imsg, &rs, sizeof(rs), __func__);
+	if ((fd = imsg_get_fd(imsg)) == -1)
+		fatalx("%s: no socket", __func__);
+	if (rs.af != AF_INET || rs.port == 0)
+		fatalx("%s: family %d, port %u", __func__, rs.af, rs.port);
+	ice_net_raw_socket(fd, &rs);
+}
+
+static void
+ice_host_addrs(struct imsg *imsg)
+{
+	struct nbd_host_addrs	ha;
+	uint32_t		i;
+
+	imsg_data_exact(imsg, &ha, sizeof(ha), __func__);
+	if (ha.n > NBD_HOST_ADDRS_MAX)
+		fatalx("%s: %u addresses", __func__, ha.n);
+	for (i = 0; i < ha.n; i++)
+		if ((ha.addr[i].af != AF_INET || ha.addr[i].plen > 32) &&
+		    (ha.addr[i].af != AF_INET6 || ha.addr[i].plen > 128))
+			fatalx("%s: bad address %u", __func__, i);
+	ice_net_host_addrs(&ha);
+}
+
+/*
+ * From the signal process, which checked the remote's message: strings
+ * must be terminated and the type known, or signal is broken.  A sender
+ * we no longer have (the map changed) is not an error.
+ */
+static void
+ice_signal_recv(struct imsg *imsg)
+{
+	struct nbd_signal_msg	 m;
+	struct ice_peer		*ip;
+
+	imsg_data_exact(imsg, &m, sizeof(m), __func__);
+	if (memchr(m.payload, '\0', sizeof(m.payload)) == NULL ||
+	    memchr(m.version, '\0', sizeof(m.version)) == NULL ||
+	    memchr(m.relay_addr, '\0', sizeof(m.relay_addr)) == NULL)
+		fatalx("%s: unterminated string", __func__);
+	if (m.relay_ip_len != 0 && m.relay_ip_len != 4 &&
+	    m.relay_ip_len != 16)
+		fatalx("%s: relay address of %u bytes", __func__,
+		    m.relay_ip_len);
+	switch (m.type) {
+	case NBD_SIG_OFFER:
+	case NBD_SIG_ANSWER:
+	case NBD_SIG_CANDIDATE:
+	case NBD_SIG_MODE:
+	case NBD_SIG_GO_IDLE:
+		break;
+	default:
+		fatalx("%s: type %d", __func__, m.type);
+	}
+	if ((ip = ice_peer_find(m.peer.key)) == NULL) {
+		log_debug("%s: from a peer no longer in the map", __func__);
+		return;
+	}
+	ice_conn_signal(ip->conn, &m);
+}
+
+/* Signal back: peers without a path offer again soon (protocol 5.6). */
+static void
+ice_signal_state(struct imsg *imsg)
+{
+	struct nbd_signal_state	st;
+
+	imsg_data_exact(imsg, &st, sizeof(st), __func__);
+	if (memchr(st.error, '\0', sizeof(st.error)) == NULL)
+		fatalx("%s: unterminated error", __func__);
+	if (st.connected && !signal_up) {
+		signal_up = 1;
+		ice_kick_all(NULL);
+	}
+	signal_up = st.connected != 0;
+}
+
+/* A peer's state changed: tell the parent how many are connected. */
+void
+ice_peers_changed(void)
+{
+	struct nbd_peers_connected	 pc;
+	struct ice_peer			*ip;
+	static uint32_t			 told;
+
+	memset(&pc, 0, sizeof(pc));
+	RB_FOREACH(ip, ice_peers, &peers)
+		if (ip->conn != NULL && ice_conn_connected(ip->conn))
+			pc.n++;
+	if (pc.n == told)
+		return;
+	told = pc.n;
+	if (imsgev_compose(penv.iev[PROC_PARENT], IMSG_PEERS_CONNECTED, 0, 0,
+	    -1, &pc, sizeof(pc)) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+/* Offers go out only while signal is up; it says when it is back. */
+int
+ice_signal_ready(void)
+{
+	return signal_up;
+}
+
+static void
+ice_kick_all(void *arg)
+{
+	struct ice_peer	*ip;
+
+	(void)arg;
+	RB_FOREACH(ip, ice_peers, &peers)
+		ice_conn_kick(ip->conn);
+}
+
+static void
+ice_poll(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (poll_busy || npeers == 0)
+		return;
+	poll_busy = 1;
+	if (imsgev_compose(penv.iev[PROC_PARENT], IMSG_WG_STATS_REQ,
+	    ICE_POLL_ID, 0, -1, NULL, 0) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+static void
+ice_poll_stats(const struct nbd_wg_stats *st)
+{
+	struct ice_peer	*ip;
+
+	if ((ip = ice_peer_find(st->key.key)) != NULL)
+		ice_conn_stats(ip->conn, st, time(NULL));
 }
 
 /* What the parent sends: a key, a name, an IPv4 host address or none. */
@@ -180,13 +381,8 @@ ice_peer_check(const struct nbd_peer *p)
 {
 	const char	*why;
 
-	if ((why = wg_key_invalid(p->key.key)) != NULL)
-		fatalx("%s: %s", __func__, why);
-	if (memchr(p->fqdn, '\0', sizeof(p->fqdn)) == NULL)
-		fatalx("%s: unterminated FQDN", __func__);
-	if (!(p->address.af == AF_INET && p->address.plen == 32) &&
-	    !(p->address.af == AF_UNSPEC && p->address.plen == 0))
-		fatalx("%s: bad address: family %u, length %u", __func__,
+	if ((why = nbd_peer_invalid(p)) != NULL)
+		fatalx("%s: %s: family %u, length %u", __func__, why,
 		    p->address.af, p->address.plen);
 }
 
@@ -214,10 +410,9 @@ ice_peer_add(struct imsg *imsg)
 	if ((ip = calloc(1, sizeof(*ip))) == NULL)
 		fatal("%s", __func__);
 	ip->p = p;
-	ip->state = CTL_PEER_IDLE;
-	ip->last_update = time(NULL);
 	RB_INSERT(ice_peers, &peers, ip);
 	npeers++;
+	ip->conn = ice_conn_new(&p);
 }
 
 static void
@@ -231,6 +426,7 @@ ice_peer_update(struct imsg *imsg)
 	if ((ip = ice_peer_find(p.key.key)) == NULL)
 		fatalx("%s: a peer we do not have", __func__);
 	ip->p = p;
+	ice_conn_update(ip->conn, &p);
 }
 
 static void
@@ -243,8 +439,10 @@ ice_peer_del(struct imsg *imsg)
 	if ((ip = ice_peer_find(k.key)) == NULL)
 		fatalx("%s: a peer we do not have", __func__);
 	RB_REMOVE(ice_peers, &peers, ip);
+	ice_conn_free(ip->conn);
 	free(ip);
 	npeers--;
+	ice_peers_changed();
 }
 
 static struct ice_show *
@@ -276,28 +474,33 @@ ice_show_start(uint32_t id)
 }
 
 /*
- * Counters of one WireGuard peer.  Those of peers we do not have (the
- * interface may hold one the parent failed to remove) are not ours to
- * show; more counters than peers is a broken parent.
+ * Counters of one WireGuard peer, for the watchers (id 0) or a client.
+ * Those of peers we do not have (the interface may hold one the parent
+ * failed to remove) are not ours; more counters than peers is a broken
+ * parent.
  */
 static void
-ice_show_stats(struct imsg *imsg)
+ice_stats(struct imsg *imsg)
 {
 	struct nbd_wg_stats	 st;
-	struct ice_show		*s;
+	struct ice_show		*s = NULL;
 	void			*n;
 	sa_family_t		 af;
+	uint32_t		 id = imsg_get_id(imsg);
 
 	imsg_data_exact(imsg, &st, sizeof(st), __func__);
-	if ((s = ice_show_find(imsg_get_id(imsg))) == NULL)
-		fatalx("%s: counters for client %u, who did not ask", __func__,
-		    imsg_get_id(imsg));
+	if (id == ICE_POLL_ID ? !poll_busy : (s = ice_show_find(id)) == NULL)
+		fatalx("%s: counters for %u, who did not ask", __func__, id);
 	af = st.endpoint.ss_family;
 	if ((af != AF_UNSPEC && af != AF_INET && af != AF_INET6) ||
 	    st.last_handshake < 0)
 		fatalx("%s: bad counters", __func__);
 	if (ice_peer_find(st.key.key) == NULL)
 		return;
+	if (s == NULL) {
+		ice_poll_stats(&st);
+		return;
+	}
 	if (s->nstats >= npeers)
 		fatalx("%s: more counters than peers", __func__);
 	if ((n = reallocarray(s->stats, s->nstats + 1,
@@ -305,6 +508,21 @@ ice_show_stats(struct imsg *imsg)
 		fatal("%s", __func__);
 	s->stats = n;
 	s->stats[s->nstats++] = st;
+}
+
+static void
+ice_stats_end(struct imsg *imsg)
+{
+	uint32_t	id = imsg_get_id(imsg);
+
+	imsg_empty(imsg, __func__);
+	if (id != ICE_POLL_ID) {
+		ice_show_end(id);
+		return;
+	}
+	if (!poll_busy)
+		fatalx("%s: an end nobody asked for", __func__);
+	poll_busy = 0;
 }
 
 static int
@@ -351,7 +569,6 @@ ice_show_end(uint32_t id)
 	struct ice_peer		**list, *ip;
 	const struct nbd_wg_stats *st;
 	struct ctl_peer		  cp;
-	time_t			  now = time(NULL);
 	size_t			  i, n = 0;
 
 	if ((s = ice_show_find(id)) == NULL)
@@ -366,7 +583,6 @@ ice_show_end(uint32_t id)
 		qsort(s->stats, s->nstats, sizeof(*s->stats), ice_stats_cmp);
 	for (i = 0; i < n; i++) {
 		st = ice_show_counters(s, list[i]->p.key.key);
-		ice_peer_state(list[i], st, now);
 		ice_peer_show(list[i], st, &cp);
 		if (imsg_compose(&iev->ibuf, IMSG_CTL_SHOW_PEER, id, 0, -1,
 		    &cp, sizeof(cp)) == -1)
@@ -380,25 +596,6 @@ ice_show_end(uint32_t id)
 }
 
 static void
-ice_peer_state(struct ice_peer *ip, const struct nbd_wg_stats *st,
-    time_t now)
-{
-	time_t	hs = st != NULL ? st->last_handshake : 0, since;
-	int	state = CTL_PEER_IDLE;
-
-	if (hs > 0 && now - hs < ICE_HANDSHAKE_FRESH)
-		state = CTL_PEER_CONNECTED;
-	if (state == ip->state)
-		return;
-	if (state == CTL_PEER_CONNECTED)
-		since = hs;
-	else
-		since = hs > 0 ? hs + ICE_HANDSHAKE_FRESH : now;
-	ip->state = state;
-	ip->last_update = MAXIMUM(ip->last_update, since);
-}
-
-static void
 ice_peer_show(struct ice_peer *ip, const struct nbd_wg_stats *st,
     struct ctl_peer *cp)
 {
@@ -408,10 +605,7 @@ ice_peer_show(struct ice_peer *ip, const struct nbd_wg_stats *st,
 		inet_ntop(AF_INET, ip->p.address.addr, cp->address,
 		    sizeof(cp->address));
 	key_to_base64(ip->p.key.key, cp->pubkey, sizeof(cp->pubkey));
-	cp->state = ip->state;
-	cp->conn_type = ip->state == CTL_PEER_CONNECTED ? CTL_CONN_P2P :
-	    CTL_CONN_NONE;
-	cp->last_update = ip->last_update;
+	ice_conn_show(ip->conn, cp);
 	if (st != NULL) {
 		cp->last_handshake = st->last_handshake;
 		cp->rx_bytes = st->rx_bytes;

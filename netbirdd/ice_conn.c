@@ -1,0 +1,629 @@
+/*
+ * Copyright (c) 2026 The netbirdd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * One connection per remote peer, as NetBird's Conn (protocol.md 5):
+ *
+ * - Offers.  A guard sends an OFFER at once, then after 3 s, doubling
+ *   with 10 % jitter up to the peer timeout (30-45 s), while no ICE
+ *   agent runs.  After an event (ICE lost, signal back, local
+ *   candidates changed) it starts again at 800 ms.  Every OFFER gets an
+ *   ANSWER.
+ * - ICE.  An OFFER or ANSWER starts an agent when none runs; one whose
+ *   session id differs from the remote's last means the remote agent
+ *   restarted, so ours restarts too.  Our session id changes whenever
+ *   our agent closes.  Candidates that come before the agent wait.
+ * - Endpoint.  Connected through a host or server-reflexive local
+ *   candidate, WireGuard's endpoint is the remote candidate; through a
+ *   local TURN candidate it is a local proxy.  The controller (greater
+ *   key string) sets it at once, the other side after 5 s: it usually
+ *   learns it from the controller's handshake first.
+ * - Watcher.  30 s after connecting, and then 3 min 30 s after each
+ *   handshake, WireGuard must show a newer handshake; if not, the agent
+ *   closes and the guard offers again.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "key.h"
+#include "log.h"
+#include "netbirdd.h"
+#include "ice.h"
+
+#define CONN_GUARD_FIRST_MS	3000
+#define CONN_GUARD_EVENT_MS	800
+#define CONN_TIMEOUT_MIN_MS	30000	/* peer timeout: [30 s, 45 s) */
+#define CONN_TIMEOUT_SPAN_MS	15000
+#define CONN_RESPONDER_DELAY	5	/* seconds */
+#define CONN_WATCH_FIRST	30
+#define CONN_WATCH_PERIOD	210	/* 3 min 30 s */
+#define CONN_PENDING_MAX	32	/* remote candidates before an agent */
+
+struct ice_conn {
+	struct nbd_key		 key;
+	char			 name[CTL_NAME_LEN];	/* for logs */
+	char			 keystr[KEY_B64_LEN + 1];
+	int			 controlling;
+
+	/* ours, for this opening; the session id changes per agent */
+	char			 ufrag[ICE_UFRAG_LEN + 1];
+	char			 pwd[ICE_PWD_LEN + 1];
+	uint8_t			 sid[NBD_SESSION_ID_LEN];
+
+	/* theirs, from the last OFFER or ANSWER */
+	char			 rufrag[ICE_UFRAG_MAX];
+	char			 rpwd[ICE_PWD_MAX];
+	uint8_t			 rsid[NBD_SESSION_ID_LEN];
+	int			 has_rsid;
+	uint32_t		 rport;		/* their WireGuard port */
+	char			 rversion[NBD_SIG_VERSION_MAX];
+
+	struct ice_agent	*agent;
+	int			 connected;	/* the agent selected a pair */
+	struct ice_selected	 sel;
+	struct ice_proxy	*proxy;
+	struct ice_cand		 pending[CONN_PENDING_MAX];
+	size_t			 npending;
+	int			 pending_full_logged;
+
+	int			 state;		/* enum ctl_peer_state */
+	int			 conn_type;	/* enum ctl_conn_type */
+	time_t			 last_update;
+
+	struct event		 guard_ev;
+	int			 guard_ms;
+	int			 timeout_ms;
+	struct event		 close_ev;	/* agent failed: close later */
+	struct event		 endpoint_ev;	/* the responder's delay */
+	struct sockaddr_storage	 endpoint;	/* to set, or set */
+
+	int64_t			 last_hs;	/* from the last counters */
+	int64_t			 watch_base;
+	time_t			 watch_next;	/* 0: not watching */
+};
+
+static void	 conn_guard_arm(struct ice_conn *, int);
+static void	 conn_guard_tick(int, short, void *);
+static void	 conn_send(struct ice_conn *, int, const char *);
+static void	 conn_send_creds(struct ice_conn *, int);
+static int	 conn_creds_parse(const char *, char *, char *);
+static void	 conn_offer(struct ice_conn *, const struct nbd_signal_msg *);
+static void	 conn_candidate(struct ice_conn *,
+		    const struct nbd_signal_msg *);
+static void	 conn_agent_start(struct ice_conn *);
+static void	 conn_agent_close(struct ice_conn *);
+static void	 conn_on_candidate(void *, const struct ice_cand *);
+static void	 conn_on_state(void *, enum ice_agent_state);
+static void	 conn_on_data(void *, const uint8_t *, size_t);
+static void	 conn_proxy_out(void *, const uint8_t *, size_t);
+static void	 conn_connected(struct ice_conn *);
+static void	 conn_lost(struct ice_conn *, const char *);
+static void	 conn_close_later(int, short, void *);
+static void	 conn_endpoint_later(int, short, void *);
+static void	 conn_endpoint(struct ice_conn *,
+		    const struct sockaddr_storage *);
+static void	 conn_set_state(struct ice_conn *, int, int);
+static void	 conn_new_sid(struct ice_conn *);
+
+static const struct ice_agent_cb conn_agent_cb = {
+	.candidate = conn_on_candidate,
+	.state = conn_on_state,
+	.data = conn_on_data,
+};
+
+/* Opening a peer: Connecting, and the first offer goes out now. */
+struct ice_conn *
+ice_conn_new(const struct nbd_peer *p)
+{
+	struct ice_conn	*c;
+	char		 ours[KEY_B64_LEN + 1];
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("%s", __func__);
+	c->key = p->key;
+	strlcpy(c->name, p->fqdn[0] != '\0' ? p->fqdn : "?", sizeof(c->name));
+	if (key_to_base64(p->key.key, c->keystr, sizeof(c->keystr)) == -1 ||
+	    key_to_base64(penv.pubkey.key, ours, sizeof(ours)) == -1)
+		fatalx("%s: key_to_base64", __func__);
+	c->controlling = strcmp(ours, c->keystr) > 0;
+	ice_random_letters(c->ufrag, ICE_UFRAG_LEN);
+	ice_random_letters(c->pwd, ICE_PWD_LEN);
+	conn_new_sid(c);
+	c->timeout_ms = CONN_TIMEOUT_MIN_MS +
+	    (int)arc4random_uniform(CONN_TIMEOUT_SPAN_MS);
+	evtimer_set(&c->guard_ev, conn_guard_tick, c);
+	evtimer_set(&c->close_ev, conn_close_later, c);
+	evtimer_set(&c->endpoint_ev, conn_endpoint_later, c);
+	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
+	log_debug("peer %s: opened, %s", c->name, c->controlling ?
+	    "controlling" : "controlled");
+	c->guard_ms = CONN_GUARD_FIRST_MS;
+	conn_guard_tick(-1, 0, c);
+	return c;
+}
+
+void
+ice_conn_update(struct ice_conn *c, const struct nbd_peer *p)
+{
+	strlcpy(c->name, p->fqdn[0] != '\0' ? p->fqdn : "?", sizeof(c->name));
+}
+
+/* The peer left the map: the parent removes it from WireGuard. */
+void
+ice_conn_free(struct ice_conn *c)
+{
+	conn_agent_close(c);
+	evtimer_del(&c->guard_ev);
+	evtimer_del(&c->close_ev);
+	evtimer_del(&c->endpoint_ev);
+	explicit_bzero(c->pwd, sizeof(c->pwd));
+	explicit_bzero(c->rpwd, sizeof(c->rpwd));
+	free(c);
+}
+
+/* Something changed around us: offer again soon unless connected. */
+void
+ice_conn_kick(struct ice_conn *c)
+{
+	if (c->agent != NULL)
+		return;
+	c->guard_ms = CONN_GUARD_EVENT_MS;
+	conn_guard_arm(c, c->guard_ms);
+}
+
+void
+ice_conn_signal(struct ice_conn *c, const struct nbd_signal_msg *m)
+{
+	switch (m->type) {
+	case NBD_SIG_OFFER:
+	case NBD_SIG_ANSWER:
+		conn_offer(c, m);
+		break;
+	case NBD_SIG_CANDIDATE:
+		conn_candidate(c, m);
+		break;
+	case NBD_SIG_GO_IDLE:
+		log_debug("peer %s: GO_IDLE ignored (no lazy connections)",
+		    c->name);
+		break;
+	default:
+		log_debug("peer %s: signal message type %d ignored", c->name,
+		    m->type);
+		break;
+	}
+}
+
+static void
+conn_guard_arm(struct ice_conn *c, int ms)
+{
+	struct timeval	tv;
+	int		jitter = ms / 10;
+
+	if (jitter > 0)
+		ms += (int)arc4random_uniform(2 * jitter + 1) - jitter;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(&c->guard_ev, &tv);
+}
+
+/* No offers while an agent runs: it is connected or trying. */
+static void
+conn_guard_tick(int fd, short ev, void *arg)
+{
+	struct ice_conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (c->agent == NULL && ice_signal_ready())
+		conn_send_creds(c, NBD_SIG_OFFER);
+	conn_guard_arm(c, c->guard_ms);
+	c->guard_ms = MINIMUM(c->guard_ms * 2, c->timeout_ms);
+}
+
+static void
+conn_send(struct ice_conn *c, int type, const char *payload)
+{
+	struct nbd_signal_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.peer = c->key;
+	m.type = type;
+	strlcpy(m.payload, payload, sizeof(m.payload));
+	if (type == NBD_SIG_OFFER || type == NBD_SIG_ANSWER) {
+		m.wg_port = ice_net_wg_port();
+		if (m.wg_port == 0)
+			m.wg_port = penv.conf.wg_port;
+		strlcpy(m.version, NBD_NB_VERSION, sizeof(m.version));
+		memcpy(m.session_id, c->sid, sizeof(m.session_id));
+		m.has_session_id = 1;
+	}
+	if (imsgev_compose(penv.iev[PROC_SIGNAL], IMSG_SIGNAL_SEND, 0, 0, -1,
+	    &m, sizeof(m)) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+static void
+conn_send_creds(struct ice_conn *c, int type)
+{
+	char	creds[ICE_UFRAG_LEN + ICE_PWD_LEN + 2];
+
+	(void)snprintf(creds, sizeof(creds), "%s:%s", c->ufrag, c->pwd);
+	log_debug("peer %s: %s, session %02x%02x%02x%02x%02x", c->name,
+	    type == NBD_SIG_OFFER ? "offer" : "answer", c->sid[0], c->sid[1],
+	    c->sid[2], c->sid[3], c->sid[4]);
+	conn_send(c, type, creds);
+	explicit_bzero(creds, sizeof(creds));
+}
+
+/*
+ * "ufrag:pwd": exactly two parts of ICE characters; both empty means
+ * the remote does not run ICE.  Returns 1 with ICE, 0 without, -1 bad.
+ */
+static int
+conn_creds_parse(const char *s, char *ufrag, char *pwd)
+{
+	const char	*colon;
+	size_t		 ul, pl, i;
+
+	if ((colon = strchr(s, ':')) == NULL || strchr(colon + 1, ':'))
+		return -1;
+	ul = colon - s;
+	pl = strlen(colon + 1);
+	if (ul >= ICE_UFRAG_MAX || pl >= ICE_PWD_MAX)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i != ul && strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/", s[i]) == NULL)
+			return -1;
+	if (ul == 0 && pl == 0)
+		return 0;
+	if (ul < 4 || pl < 22)
+		return -1;
+	memcpy(ufrag, s, ul);
+	ufrag[ul] = '\0';
+	strlcpy(pwd, colon + 1, ICE_PWD_MAX);
+	return 1;
+}
+
+/*
+ * OFFER and ANSWER feed ICE alike; an OFFER is answered.  The answer
+ * goes before a new agent's candidates (a Go peer drops candidates that
+ * come before its agent) and carries the new agent's session id.
+ */
+static void
+conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
+{
+	char	ufrag[ICE_UFRAG_MAX], pwd[ICE_PWD_MAX];
+	int	ice, restart = 0;
+
+	if ((ice = conn_creds_parse(m->payload, ufrag, pwd)) == -1) {
+		log_warnx("peer %s: %s with bad ICE credentials, dropped",
+		    c->name, m->type == NBD_SIG_OFFER ? "offer" : "answer");
+		return;
+	}
+	c->rport = m->wg_port;
+	strlcpy(c->rversion, m->version, sizeof(c->rversion));
+	if (ice && c->agent != NULL && m->has_session_id &&
+	    (!c->has_rsid || memcmp(m->session_id, c->rsid,
+	    sizeof(c->rsid)) != 0)) {
+		log_info("peer %s: remote ICE session changed, restarting",
+		    c->name);
+		conn_lost(c, NULL);
+		restart = 1;
+	}
+	if (m->type == NBD_SIG_OFFER)
+		conn_send_creds(c, NBD_SIG_ANSWER);
+	if (!ice) {
+		log_debug("peer %s: remote does not offer ICE", c->name);
+		return;
+	}
+	if (c->agent != NULL && !restart)
+		return;
+	strlcpy(c->rufrag, ufrag, sizeof(c->rufrag));
+	strlcpy(c->rpwd, pwd, sizeof(c->rpwd));
+	explicit_bzero(pwd, sizeof(pwd));
+	c->has_rsid = m->has_session_id;
+	memcpy(c->rsid, m->session_id, sizeof(c->rsid));
+	conn_agent_start(c);
+}
+
+static void
+conn_candidate(struct ice_conn *c, const struct nbd_signal_msg *m)
+{
+	struct ice_cand	 cand;
+	const char	*why;
+
+	if (ice_cand_parse(m->payload, &cand, &why) == -1) {
+		log_warnx("peer %s: candidate dropped: %s", c->name, why);
+		return;
+	}
+	if (c->agent != NULL) {
+		ice_agent_add_remote(c->agent, &cand);
+		return;
+	}
+	if (c->npending >= CONN_PENDING_MAX) {
+		if (!c->pending_full_logged)
+			log_warnx("peer %s: more than %d candidates before "
+			    "an offer, dropping", c->name, CONN_PENDING_MAX);
+		c->pending_full_logged = 1;
+		return;
+	}
+	c->pending[c->npending++] = cand;
+}
+
+static void
+conn_agent_start(struct ice_conn *c)
+{
+	struct ice_agent_params	 p;
+	size_t			 i;
+
+	memset(&p, 0, sizeof(p));
+	p.controlling = c->controlling;
+	p.use_relay = ice_net_have_turn();
+	strlcpy(p.local_ufrag, c->ufrag, sizeof(p.local_ufrag));
+	strlcpy(p.local_pwd, c->pwd, sizeof(p.local_pwd));
+	strlcpy(p.remote_ufrag, c->rufrag, sizeof(p.remote_ufrag));
+	strlcpy(p.remote_pwd, c->rpwd, sizeof(p.remote_pwd));
+	p.cb = &conn_agent_cb;
+	p.arg = c;
+	log_debug("peer %s: ICE agent starts, remote session "
+	    "%02x%02x%02x%02x%02x", c->name, c->rsid[0], c->rsid[1],
+	    c->rsid[2], c->rsid[3], c->rsid[4]);
+	c->agent = ice_agent_new(&p);
+	explicit_bzero(&p, sizeof(p));
+	for (i = 0; i < c->npending; i++)
+		ice_agent_add_remote(c->agent, &c->pending[i]);
+	c->npending = 0;
+	c->pending_full_logged = 0;
+}
+
+/* The agent, its proxy and its endpoint go; a new session id. */
+static void
+conn_agent_close(struct ice_conn *c)
+{
+	evtimer_del(&c->close_ev);
+	evtimer_del(&c->endpoint_ev);
+	if (c->proxy != NULL) {
+		ice_proxy_free(c->proxy);
+		c->proxy = NULL;
+	}
+	if (c->agent == NULL)
+		return;
+	ice_agent_free(c->agent);
+	c->agent = NULL;
+	c->connected = 0;
+	c->watch_next = 0;
+	memset(&c->sel, 0, sizeof(c->sel));
+	c->npending = 0;
+	conn_new_sid(c);
+}
+
+static void
+conn_on_candidate(void *arg, const struct ice_cand *cand)
+{
+	struct ice_conn	*c = arg;
+	char		 s[ICE_CAND_STR_MAX];
+
+	if (ice_cand_print(cand, s, sizeof(s)) == -1) {
+		log_warnx("peer %s: local candidate too long", c->name);
+		return;
+	}
+	log_debug("peer %s: local candidate %s", c->name, s);
+	conn_send(c, NBD_SIG_CANDIDATE, s);
+}
+
+/* The agent is not freed from its own callback: close_ev does it. */
+static void
+conn_on_state(void *arg, enum ice_agent_state st)
+{
+	struct ice_conn	*c = arg;
+	struct timeval	 now = { 0, 0 };
+
+	switch (st) {
+	case ICE_AGENT_GATHERING:
+		break;
+	case ICE_AGENT_CONNECTED:
+		conn_connected(c);
+		break;
+	case ICE_AGENT_FAILED:
+		evtimer_add(&c->close_ev, &now);
+		break;
+	}
+}
+
+static void
+conn_on_data(void *arg, const uint8_t *buf, size_t len)
+{
+	struct ice_conn	*c = arg;
+
+	if (c->proxy != NULL)
+		(void)ice_proxy_deliver(c->proxy, buf, len);
+}
+
+static void
+conn_proxy_out(void *arg, const uint8_t *buf, size_t len)
+{
+	struct ice_conn	*c = arg;
+
+	if (c->agent != NULL && c->connected)
+		(void)ice_agent_send(c->agent, buf, len);
+}
+
+static void
+conn_connected(struct ice_conn *c)
+{
+	struct sockaddr_storage	 ep;
+	struct timeval		 tv = { CONN_RESPONDER_DELAY, 0 };
+	char			 l[CTL_ADDR_LEN], r[CTL_ADDR_LEN];
+	int			 relayed;
+
+	if (ice_agent_selected(c->agent, &c->sel) == -1)
+		fatalx("%s: connected without a pair", __func__);
+	c->connected = 1;
+	relayed = c->sel.local.type == ICE_CAND_RELAY ||
+	    c->sel.remote.type == ICE_CAND_RELAY;
+	if (c->sel.local.type == ICE_CAND_RELAY) {
+		if (c->proxy == NULL)
+			c->proxy = ice_proxy_new(ice_net_wg_port(),
+			    conn_proxy_out, c);
+		if (c->proxy == NULL) {
+			conn_lost(c, "no local proxy for TURN");
+			return;
+		}
+		ice_proxy_addr(c->proxy, &ep);
+	} else
+		ep = c->sel.remote.addr;
+	log_info("peer %s: connected, %s: local %s %s, remote %s %s", c->name,
+	    relayed ? "relayed" : "P2P", ice_cand_type_name(c->sel.local.type),
+	    ice_addr_str(&c->sel.local.addr, l, sizeof(l)),
+	    ice_cand_type_name(c->sel.remote.type),
+	    ice_addr_str(&c->sel.remote.addr, r, sizeof(r)));
+	conn_set_state(c, CTL_PEER_CONNECTED, relayed ? CTL_CONN_RELAYED :
+	    CTL_CONN_P2P);
+	c->endpoint = ep;
+	if (c->controlling)
+		conn_endpoint(c, &ep);
+	else
+		evtimer_add(&c->endpoint_ev, &tv);
+	c->watch_base = c->last_hs;
+	c->watch_next = time(NULL) + CONN_WATCH_FIRST;
+}
+
+/*
+ * The path is gone (why: a reason to log, or NULL when the caller
+ * logged): the agent closes, WireGuard loses the endpoint, the guard
+ * offers again from 800 ms.
+ */
+static void
+conn_lost(struct ice_conn *c, const char *why)
+{
+	struct sockaddr_storage	none;
+	int			was = c->connected;
+
+	if (why != NULL)
+		log_info("peer %s: %s", c->name, why);
+	conn_agent_close(c);
+	if (was) {
+		memset(&none, 0, sizeof(none));
+		conn_endpoint(c, &none);
+	}
+	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
+	c->guard_ms = CONN_GUARD_EVENT_MS;
+	conn_guard_arm(c, c->guard_ms);
+}
+
+static void
+conn_close_later(int fd, short ev, void *arg)
+{
+	struct ice_conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	conn_lost(c, c->connected ? "ICE connection lost" :
+	    "ICE found no working pair");
+}
+
+static void
+conn_endpoint_later(int fd, short ev, void *arg)
+{
+	struct ice_conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	conn_endpoint(c, &c->endpoint);
+}
+
+static void
+conn_endpoint(struct ice_conn *c, const struct sockaddr_storage *ss)
+{
+	struct nbd_wg_endpoint	e;
+
+	memset(&e, 0, sizeof(e));
+	e.key = c->key;
+	memcpy(&e.endpoint, ss, sizeof(e.endpoint));
+	if (imsgev_compose(penv.iev[PROC_PARENT], IMSG_WG_ENDPOINT, 0, 0, -1,
+	    &e, sizeof(e)) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+/*
+ * WireGuard counters, every few seconds (protocol.md 5.5): a handshake
+ * newer than the last one we saw, not older than 3 min 30 s.
+ */
+void
+ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st, time_t now)
+{
+	int64_t	hs = st->last_handshake;
+
+	c->last_hs = hs;
+	if (!c->connected || c->watch_next == 0 || now < c->watch_next)
+		return;
+	if (hs == 0 || hs == c->watch_base || now - hs > CONN_WATCH_PERIOD ||
+	    hs > now + 1) {
+		conn_lost(c, "WireGuard handshake timeout");
+		return;
+	}
+	c->watch_base = hs;
+	c->watch_next = hs + CONN_WATCH_PERIOD;
+}
+
+int
+ice_conn_connected(const struct ice_conn *c)
+{
+	return c->state == CTL_PEER_CONNECTED;
+}
+
+void
+ice_conn_show(struct ice_conn *c, struct ctl_peer *cp)
+{
+	cp->state = c->state;
+	cp->conn_type = c->conn_type;
+	cp->last_update = c->last_update;
+	if (!c->connected)
+		return;
+	(void)ice_agent_selected(c->agent, &c->sel);
+	strlcpy(cp->local_type, ice_cand_type_name(c->sel.local.type),
+	    sizeof(cp->local_type));
+	strlcpy(cp->remote_type, ice_cand_type_name(c->sel.remote.type),
+	    sizeof(cp->remote_type));
+	ice_addr_str(&c->sel.local.addr, cp->local_endpoint,
+	    sizeof(cp->local_endpoint));
+	ice_addr_str(&c->sel.remote.addr, cp->remote_endpoint,
+	    sizeof(cp->remote_endpoint));
+	cp->latency_ns = c->sel.rtt_ns;
+}
+
+static void
+conn_set_state(struct ice_conn *c, int state, int type)
+{
+	if (c->state == state && c->conn_type == type && c->last_update != 0)
+		return;
+	c->state = state;
+	c->conn_type = type;
+	c->last_update = time(NULL);
+	ice_peers_changed();
+}
+
+static void
+conn_new_sid(struct ice_conn *c)
+{
+	arc4random_buf(c->sid, sizeof(c->sid));
+}
