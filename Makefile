@@ -19,7 +19,7 @@ DEPS_BUILD = build-essential pkg-config byacc libevent-dev libmnl-dev \
 DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	iputils-ping python3 python3-grpcio python3-protobuf python3-nacl \
 	protobuf-compiler-grpc protobuf-compiler strace openssl \
-	qemu-system-x86 busybox cpio kmod xz-utils linux-image-amd64
+	qemu-system-x86 busybox cpio kmod xz-utils linux-image-amd64 coturn
 
 .PHONY: all clean install check regress fuzz lint deps deps-test \
 	apt-install demo demo-stop $(SUBDIRS)

@@ -66,7 +66,7 @@ check_status() {
 		    grep -Eqx "Peers count: [0-9]+/$((npeers - 1)) Connected" \
 		    <<<"$st"
 		check "$stage: $n: Signal: the server management gave" \
-		    grep -Eqx "Signal: (Connected to|Disconnected from) http://$HUBIP:10000" \
+		    grep -Eqx "Signal: (Connected to|Disconnected from) http://$HUBIP:10000(, reason: .+)?" \
 		    <<<"$st"
 		check "$stage: $n: public key in the status is its key" \
 		    grep -qxF "Public key: $key" <<<"$st"

@@ -68,7 +68,8 @@ check "management up: a Connected within 30 s" wait_until 30 nbd_connected a
 check "management up: a registered and configured from the map" \
     wait_until 10 in_sync a
 check "management up: the reason is gone from show status" sh -c \
-    "! timeout 10 '$NETBIRDCTL' -s ${DIROF[a]}/sock show status | grep -q reason"
+    "! timeout 10 '$NETBIRDCTL' -s ${DIROF[a]}/sock show status |
+    grep -q '^Management: .*reason'"
 
 nbd_new b "$url"
 nbd_up b
