@@ -17,8 +17,9 @@
 /*
  * libnice's NiceAgent, the independent ICE implementation the interop
  * test (run.sh) checks our agent against: RFC 5245 compatibility, full
- * mode, regular nomination, trickle, one UDP component, host candidates
- * on the address -a only, no STUN or TURN server.  The same lines on
+ * mode, regular nomination (aggressive with -A), trickle, one UDP
+ * component, host candidates on the address -a only, no STUN or TURN
+ * server.  The same lines on
  * stdin and stdout as ice_peer, candidates in pion's format:
  *
  *   out  cred UFRAG PWD
@@ -62,7 +63,7 @@ static int		 done;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: nice_peer -r controlling|controlled "
+	fprintf(stderr, "usage: nice_peer [-A] -r controlling|controlled "
 	    "-a address\n");
 	exit(1);
 }
@@ -75,9 +76,14 @@ main(int argc, char *argv[])
 	const char	*role = NULL, *host = NULL;
 	gchar		*ufrag = NULL, *pwd = NULL;
 	int		 ch;
+	NiceAgentOption	 opts = NICE_AGENT_OPTION_REGULAR_NOMINATION |
+			    NICE_AGENT_OPTION_ICE_TRICKLE;
 
-	while ((ch = getopt(argc, argv, "a:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Aa:r:")) != -1) {
 		switch (ch) {
+		case 'A':
+			opts &= ~NICE_AGENT_OPTION_REGULAR_NOMINATION;
+			break;
 		case 'a':
 			host = optarg;
 			break;
@@ -96,8 +102,7 @@ main(int argc, char *argv[])
 
 	loop = g_main_loop_new(NULL, FALSE);
 	agent = nice_agent_new_full(g_main_loop_get_context(loop),
-	    NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_REGULAR_NOMINATION |
-	    NICE_AGENT_OPTION_ICE_TRICKLE);
+	    NICE_COMPATIBILITY_RFC5245, opts);
 	if (agent == NULL)
 		errx(1, "nice_agent_new_full");
 	g_object_set(agent, "controlling-mode",

@@ -17,10 +17,11 @@
 namespaces and print ok / not ok lines (run.sh sets the namespaces up).
 
   wire.py interop NSA NSB ADDR_A ADDR_B LOGDIR
-      both role assignments: connection, the selected pair, a datagram
-      each way after selection (ours through the WireGuard stand-in
-      socket), still connected 10 s later, and ours failing when libnice
-      goes quiet
+      both role assignments (and libnice controlling with aggressive
+      nomination): connection, the selected pair, a datagram each way
+      after selection (ours through the WireGuard stand-in socket),
+      still connected 10 s later, and ours failing when libnice goes
+      quiet
   wire.py trailing NSA NSB ADDR_A ADDR_B LOGDIR
       a Go-style check, 0x8100 after FINGERPRINT, from a Python sender
       built from RFC 5389 / RFC 8445 and protocol.md 4.8
@@ -65,6 +66,8 @@ class Peer:
         self.other = None
 
     def send(self, line):
+        self.log.write(("# in: %s\n" % line).encode())
+        self.log.flush()
         try:
             self.p.stdin.write((line + "\n").encode())
             self.p.stdin.flush()
@@ -109,50 +112,65 @@ def pump(peers, done, timeout):
                 line, p.buf = p.buf.split(b"\n", 1)
                 line = line.decode(errors="replace")
                 p.lines.append(line)
+                p.log.write(("# out: %s\n" % line).encode())
+                p.log.flush()
                 if p.other is not None and \
                         line.split(" ", 1)[0] in ("cred", "cand"):
                     p.other.send(line)
     return True
 
 
+CASES = (
+    # ours, libnice's flags, what, the quiet test
+    ("controlling", ["-r", "controlled"], "controlling", False),
+    ("controlled", ["-r", "controlling"], "controlled", True),
+    ("controlled", ["-r", "controlling", "-A"],
+     "controlled, libnice aggressive", False),
+)
+
+
 def interop(nsa, nsb, addr_a, addr_b, logdir):
     times = []
-    for ours in ("controlling", "controlled"):
-        theirs = "controlled" if ours == "controlling" else "controlling"
-        a = Peer("ice_peer-" + ours,
+    for i, (ours, flags, what, quiet) in enumerate(CASES):
+        t0 = time.monotonic()
+        a = Peer("ice_peer-%d" % i,
                  ["ip", "netns", "exec", nsa, os.path.join(HERE, "ice_peer"),
                   "-v", "-r", ours, "-a", addr_a, "-p", str(PORT)], logdir)
-        b = Peer("nice_peer-" + theirs,
+        b = Peer("nice_peer-%d" % i,
                  ["ip", "netns", "exec", nsb,
-                  os.path.join(HERE, "nice_peer"), "-r", theirs, "-a",
-                  addr_b], logdir)
+                  os.path.join(HERE, "nice_peer"), "-a", addr_b] + flags,
+                 logdir)
         a.other, b.other = b, a
         try:
-            one_case(a, b, ours, addr_a, addr_b, times,
-                     ours == "controlled")
+            one_case(a, b, what, addr_a, addr_b, times, quiet, t0)
         finally:
             a.stop()
             b.stop()
-    if times:
-        print("# time to connected (ms, ours): " +
-              ", ".join("%s %d" % t for t in times), flush=True)
+    for what, agent_ms, both_ms in times:
+        print("# %s: connected %d ms after our agent started, both %d ms "
+              "after both processes started" % (what, agent_ms, both_ms),
+              flush=True)
 
 
-def one_case(a, b, ours, addr_a, addr_b, times, quiet_test):
+def one_case(a, b, ours, addr_a, addr_b, times, quiet_test, t0):
+    both_at = []
+
     def both():
-        return (a.first("connected") or a.first("failed")) and \
+        done = (a.first("connected") or a.first("failed")) and \
             (b.first("connected") or b.first("failed"))
+        if done and not both_at:
+            both_at.append(time.monotonic())
+        return done
 
     pump([a, b], both, 20)
     ca, cb = a.first("connected"), b.first("connected")
     ok(ca is not None,
        "ours %s: connected to libnice in %s ms" %
        (ours, ca[1] if ca else "-"))
-    ok(cb is not None, "libnice (%s side) connected" %
-       ("controlled" if ours == "controlling" else "controlling"))
+    ok(cb is not None, "ours %s: libnice connected" % ours)
     if ca is None or cb is None:
         return
-    times.append((ours, int(ca[1])))
+    times.append((ours, int(ca[1]), int((both_at[0] - t0) * 1000)))
     # connected MS LTYPE LADDR RTYPE RADDR [RTT]
     ok(ca[2] == "host" and ca[3] == "%s:%d" % (addr_a, PORT) and
        ca[4] == "host" and ca[5].startswith(addr_b + ":"),
@@ -160,7 +178,8 @@ def one_case(a, b, ours, addr_a, addr_b, times, quiet_test):
     ok(cb[3] == ca[5] and cb[5] == ca[3],
        "libnice selected the same pair (%s - %s)" % (cb[3], cb[5]))
 
-    msg_a, msg_b = "from-netbirdd-" + ours, "from-libnice-" + ours
+    tag = ours.replace(",", "").replace(" ", "-")
+    msg_a, msg_b = "from-netbirdd-" + tag, "from-libnice-" + tag
     a.send("send " + msg_a)
     b.send("send " + msg_b)
     pump([a, b], lambda: any(l == "recv " + msg_a for l in b.lines) and
