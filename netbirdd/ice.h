@@ -105,6 +105,8 @@ void		 ice_random_letters(char *, size_t);
 const char	*ice_addr_str(const struct sockaddr_storage *, char *, size_t);
 int		 ice_addr_eq(const struct sockaddr_storage *,
 		    const struct sockaddr_storage *);
+int		 ice_host_eq(const struct sockaddr_storage *,
+		    const struct sockaddr_storage *);
 
 /* ---- ice_stun.c ---------------------------------------------------- */
 

@@ -582,6 +582,27 @@ ice_addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	return 1;
 }
 
+/* Family and address, whatever the ports. */
+int
+ice_host_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in	*a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in	*b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6	*a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6	*b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	switch (a->ss_family) {
+	case AF_INET:
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	case AF_INET6:
+		return memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof(a6->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
 static void
 set_port(struct sockaddr_storage *ss, uint16_t port)
 {

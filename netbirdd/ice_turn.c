@@ -168,10 +168,6 @@ struct turn_client {
 };
 
 static socklen_t turn_sslen(const struct sockaddr_storage *);
-static int	turn_addr_eq(const struct sockaddr_storage *,
-		    const struct sockaddr_storage *, int);
-static const char *turn_ntop(const struct sockaddr_storage *, char *,
-		    size_t);
 static void	turn_leave(struct turn_client *);
 static void	turn_stop(struct turn_client *);
 static void	turn_fail(struct turn_client *, const char *, ...)
@@ -317,7 +313,7 @@ turn_client_permit(struct turn_client *c, const struct sockaddr_storage *to)
 	if (to->ss_family != AF_INET || sin->sin_port == 0 ||
 	    sin->sin_addr.s_addr == htonl(INADDR_ANY)) {
 		log_warnx("%s: not a usable IPv4 peer: %s", __func__,
-		    turn_ntop(to, buf, sizeof(buf)));
+		    ice_addr_str(to, buf, sizeof(buf)));
 		return -1;
 	}
 	if (turn_peer_find(c, to, 1) != NULL)
@@ -428,53 +424,6 @@ turn_sslen(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* Same family and address, and the same port if asked. */
-static int
-turn_addr_eq(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b, int port)
-{
-	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
-	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
-
-	if (a->ss_family != b->ss_family)
-		return 0;
-	switch (a->ss_family) {
-	case AF_INET:
-		return a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
-		    (!port || a4->sin_port == b4->sin_port);
-	case AF_INET6:
-		return memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0 &&
-		    (!port || a6->sin6_port == b6->sin6_port);
-	}
-	return 0;
-}
-
-static const char *
-turn_ntop(const struct sockaddr_storage *ss, char *buf, size_t size)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-	char	 a[INET6_ADDRSTRLEN];
-
-	switch (ss->ss_family) {
-	case AF_INET:
-		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-		snprintf(buf, size, "%s:%u", a, ntohs(sin->sin_port));
-		break;
-	case AF_INET6:
-		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-		snprintf(buf, size, "[%s]:%u", a, ntohs(sin6->sin6_port));
-		break;
-	default:
-		snprintf(buf, size, "(family %d)", ss->ss_family);
-		break;
-	}
-	return buf;
-}
-
 /* The end of every event handler; a free asked for meanwhile happens. */
 static void
 turn_leave(struct turn_client *c)
@@ -521,7 +470,7 @@ turn_fail(struct turn_client *c, const char *fmt, ...)
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
 	turn_stop(c);
-	log_warnx("TURN %s: %s", turn_ntop(&c->server, buf, sizeof(buf)),
+	log_warnx("TURN %s: %s", ice_addr_str(&c->server, buf, sizeof(buf)),
 	    c->why);
 	c->cb.failed(c->arg, c->why);
 }
@@ -533,7 +482,7 @@ turn_drop(struct turn_client *c, const char *why)
 
 	c->stats.rx_drops++;
 	log_debug("TURN %s: dropped: %s",
-	    turn_ntop(&c->server, buf, sizeof(buf)), why);
+	    ice_addr_str(&c->server, buf, sizeof(buf)), why);
 }
 
 /* The kept 401 or 438 answer, as a message to read REALM and NONCE in. */
@@ -768,7 +717,7 @@ turn_tx_failed(struct turn_client *c, int req, struct turn_peer *peer,
 		break;
 	}
 	log_warnx("TURN %s for %s: %s", turn_req_names[req],
-	    turn_ntop(&peer->addr, buf, sizeof(buf)), why);
+	    ice_addr_str(&peer->addr, buf, sizeof(buf)), why);
 }
 
 static void
@@ -1043,7 +992,7 @@ turn_allocated(struct turn_client *c, StunMessage *msg)
 	if (relayed.ss_family != AF_INET || sin->sin_port == 0 ||
 	    sin->sin_addr.s_addr == htonl(INADDR_ANY)) {
 		turn_fail(c, "Allocate: unusable relayed address %s",
-		    turn_ntop(&relayed, b1, sizeof(b1)));
+		    ice_addr_str(&relayed, b1, sizeof(b1)));
 		return;
 	}
 	if (lifetime == 0) {
@@ -1058,8 +1007,8 @@ turn_allocated(struct turn_client *c, StunMessage *msg)
 	c->mapped = mapped;
 	turn_refresh_arm(c, lifetime);
 	log_info("TURN %s: relayed address %s, lifetime %us",
-	    turn_ntop(&c->server, b1, sizeof(b1)),
-	    turn_ntop(&relayed, b2, sizeof(b2)), turn_lifetime(lifetime));
+	    ice_addr_str(&c->server, b1, sizeof(b1)),
+	    ice_addr_str(&relayed, b2, sizeof(b2)), turn_lifetime(lifetime));
 	TAILQ_FOREACH(peer, &c->peers, entry)
 		turn_peer_start(peer);
 	c->cb.ready(c->arg, &c->relayed, &c->mapped);
@@ -1143,7 +1092,8 @@ turn_peer_find(struct turn_client *c, const struct sockaddr_storage *addr,
 	struct turn_peer	*peer;
 
 	TAILQ_FOREACH(peer, &c->peers, entry)
-		if (turn_addr_eq(&peer->addr, addr, port))
+		if ((port ? ice_addr_eq(&peer->addr, addr) :
+		    ice_host_eq(&peer->addr, addr)))
 			return peer;
 	return NULL;
 }
