@@ -325,4 +325,33 @@ expect_fatal("MGMT_CONFIG with metrics flag 5", "metrics",
              [imsg("IMSG_MGMT_CONFIG", config(metrics=5))],
              r"fatal in metrics: metrics_dispatch_parent: metrics flag out "
              r"of range")
+# ice: what signal and the parent send about connections.
+expect_fatal("SIGNAL_RECV of the wrong size", "ice",
+             [imsg("IMSG_SIGNAL_RECV", sigmsg()[:-1])],
+             I + r"ice_signal_recv: SIGNAL_RECV: payload of %d bytes, "
+             r"want %d" % (SIGMSG_SIZE - 1, SIGMSG_SIZE), sibling="signal")
+expect_fatal("SIGNAL_RECV with an unterminated payload", "ice",
+             [imsg("IMSG_SIGNAL_RECV", sigmsg(payload=b"a" * 512))],
+             I + r"ice_signal_recv: unterminated string", sibling="signal")
+expect_fatal("SIGNAL_RECV of type 3", "ice",
+             [imsg("IMSG_SIGNAL_RECV", sigmsg(type=3))],
+             I + r"ice_signal_recv: type 3", sibling="signal")
+expect_fatal("SIGNAL_RECV with a relay IP of 5 bytes", "ice",
+             [imsg("IMSG_SIGNAL_RECV", sigmsg(ip_len=5))],
+             I + r"ice_signal_recv: relay address of 5 bytes",
+             sibling="signal")
+expect_fatal("SIGNAL_STATE of the wrong size", "ice",
+             [imsg("IMSG_SIGNAL_STATE", bytes(3))],
+             I + r"ice_signal_state: SIGNAL_STATE: payload of 3 bytes",
+             sibling="signal")
+expect_fatal("SOCKET_RAW without a descriptor", "ice",
+             [imsg("IMSG_SOCKET_RAW", struct.pack("=iHH", 2, 51820, 0))],
+             I + r"ice_raw_socket: no socket")
+expect_fatal("HOST_ADDRS with 33 addresses", "ice",
+             [imsg("IMSG_HOST_ADDRS", struct.pack("=I", 33) + bytes(32 * 20))],
+             I + r"ice_host_addrs: 33 addresses")
+expect_fatal("HOST_ADDRS with an address of family 99", "ice",
+             [imsg("IMSG_HOST_ADDRS", struct.pack("=I", 1) +
+                   bytes([99, 32]) + bytes(18) + bytes(31 * 20))],
+             I + r"ice_host_addrs: bad address 0")
 sys.exit(1 if failed else 0)
