@@ -32,8 +32,8 @@
  *  - peers, in one WireGuard exchange: those that left are removed, new
  *    ones added, and those whose allowed IPs changed get the new set in
  *    place of the old one (a map says the whole set; 5.4's "never
- *    replace" is about routes added to a peer later), with persistent
- *    keepalive 25 s and no endpoint (ice sets endpoints).
+ *    replace" is about routes added to a peer later); no endpoint (ice
+ *    sets endpoints) and keepalive off until there is one, 25 s after.
  *  - routes through the interface for the allowed IPs outside our
  *    prefix, and no longer for those that went.
  * If a step fails the next map is applied in full: address, every
@@ -422,6 +422,7 @@ netmap_diff(struct netmap *old, struct netmap *new, int full,
 			d->add[d->nadd++] = np;
 			continue;
 		}
+		np->endpoint = op->endpoint;
 		wgchg = !allowed_equal(op, np);
 		icechg = strcmp(op->fqdn, np->fqdn) != 0 ||
 		    !prefix_equal(&op->address, &np->address);
@@ -546,7 +547,10 @@ netmap_endpoint_apply(struct netmap *m, struct wg_iface *wg,
 	if (wg_endpoint_ntop(ep, s, sizeof(s)) == -1)
 		strlcpy(s, "none", sizeof(s));
 	log_debug("peer %s: endpoint %s", b64, s);
-	return wg_peer_endpoint(wg, key, ep, p->allowed, p->nallowed);
+	if (wg_peer_endpoint(wg, key, ep, p->allowed, p->nallowed) == -1)
+		return -1;
+	p->endpoint = ep->sa.sa_family != AF_UNSPEC;
+	return 0;
 }
 
 void
@@ -652,7 +656,7 @@ netmap_apply_peers(struct wg_iface *wg, const struct netmap_diff *d)
 	for (i = 0; i < d->nwgset + d->nadd; i++, w++) {
 		np = i < d->nwgset ? d->wgset[i] : d->add[i - d->nwgset];
 		memcpy(w->pubkey, np->key, sizeof(w->pubkey));
-		w->keepalive = WG_KEEPALIVE;
+		w->keepalive = np->endpoint ? WG_KEEPALIVE : 0;
 		w->flags = WG_PEER_REPLACE_ALLOWED;
 		w->allowed = np->allowed;
 		w->nallowed = np->nallowed;

@@ -44,6 +44,7 @@ struct nm_peer {
 	struct wg_prefix	 address;	/* first IPv4 /32; af 0: none */
 	struct wg_prefix	*allowed;	/* sorted, no duplicates */
 	size_t			 nallowed;
+	int			 endpoint;	/* ice gave one */
 };
 RB_HEAD(nm_peers, nm_peer);
 RB_PROTOTYPE(nm_peers, nm_peer, entry, nm_peer_cmp)

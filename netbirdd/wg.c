@@ -493,7 +493,9 @@ wg_peer_endpoint(struct wg_iface *wg, const uint8_t pub[WG_KEY_LEN],
  * A new endpoint goes with keepalive 0 and then 25 in one exchange:
  * both WireGuard implementations send a keepalive, and so start a
  * handshake, only when keepalive goes from off to on.  Otherwise the
- * first handshake waits for traffic or the next keepalive.
+ * first handshake waits for traffic or the next keepalive.  A peer
+ * without an endpoint has keepalive 0: a handshake it cannot send would
+ * hold the next one back for 5 s (REKEY_TIMEOUT).
  */
 size_t
 wg_endpoint_peers(const uint8_t pub[WG_KEY_LEN], const union wg_sockaddr *ep,
@@ -510,7 +512,6 @@ wg_endpoint_peers(const uint8_t pub[WG_KEY_LEN], const union wg_sockaddr *ep,
 	}
 	p[0].flags = WG_PEER_REMOVE;
 	memcpy(p[1].pubkey, pub, WG_KEY_LEN);
-	p[1].keepalive = WG_KEEPALIVE;
 	p[1].flags = WG_PEER_REPLACE_ALLOWED;
 	p[1].allowed = allowed;
 	p[1].nallowed = nallowed;

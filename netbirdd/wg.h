@@ -63,7 +63,7 @@
  * for one peer (set: keepalive 0, then endpoint and keepalive 25, which
  * starts a handshake at once; allowed IPs untouched;
  * AF_UNSPEC: removed and added again, in the same exchange, with the
- * allowed IPs given and keepalive 25), through peers_set, so the same
+ * allowed IPs given and keepalive off), through peers_set, so the same
  * way for both backends; wg_endpoint_peers() is what it sends.  Routes: the caller adds one
  * per allowed IP outside the interface prefix (wg_prefix_contains());
  * a route goes in the main table through the link and replaces one to

@@ -75,8 +75,8 @@ check_status() {
 		    awk '{ print $4 }')" = "$ip/16"
 		ka=$(nbd_wg "$n" show "${IFOF[$n]}" persistent-keepalive) ||
 		    ka=failed
-		check "$stage: $n: keepalive 25 s on each of its $((npeers - 1)) peers" \
-		    test "$(printf '%s\n' "$ka" | awk '$2 == 25' | wc -l)" = \
+		check "$stage: $n: keepalive off on each of its $((npeers - 1)) peers (no endpoint without ICE)" \
+		    test "$(printf '%s\n' "$ka" | awk '$2 == "off"' | wc -l)" = \
 		    $((npeers - 1)) -a "$(printf '%s\n' "$ka" | wc -l)" = $((npeers - 1))
 	done
 }

@@ -824,12 +824,12 @@ test_endpoint_apply(void)
 	    "endpoint removed: peer 2 removed");
 	check(fake_n == 2 && fake_peers[1].pubkey[0] == 2 &&
 	    fake_peers[1].flags == WG_PEER_REPLACE_ALLOWED &&
-	    fake_peers[1].keepalive == 25 &&
+	    fake_peers[1].keepalive == 0 &&
 	    fake_peers[1].endpoint.sa.sa_family == AF_UNSPEC &&
 	    fake_peers[1].nallowed == 1 &&
 	    memcmp(&fake_peers[1].allowed[0], &w, sizeof(w)) == 0,
 	    "endpoint removed: peer 2 added again with 10.20.0.0/16 from the "
-	    "map, keepalive 25");
+	    "map, keepalive off");
 
 	e = endpoint(3, AF_INET, "198.51.100.7", 40123);
 	netmap_endpoint_import(&e, &ep);

@@ -346,12 +346,12 @@ test_endpoint(void)
 	    "endpoint removed: first the peer is removed");
 	pt = &m.parts[1];
 	CHECK(pt->key[0] == 5 && pt->flags == WGPEER_F_REPLACE_ALLOWEDIPS &&
-	    pt->has_keepalive && pt->keepalive == 25 &&
+	    pt->has_keepalive && pt->keepalive == 0 &&
 	    pt->endpoint_len == 0 && pt->nallowed == 2 &&
 	    pt->allowed[0].addr.v4.s_addr == inet_addr("100.64.0.5") &&
 	    pt->allowed[1].plen == 16,
 	    "endpoint removed: then added again, no endpoint, its allowed "
-	    "IPs, keepalive 25");
+	    "IPs, keepalive off");
 }
 
 /* Send everything through buffers of size bytes; check what arrives. */
