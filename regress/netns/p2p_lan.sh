@@ -21,6 +21,15 @@ p2p_endpoint_check a b "${ADDROF[b]}:$WGPORT"
 p2p_endpoint_check b a "${ADDROF[a]}:$WGPORT"
 check "a: a WireGuard handshake with b" test "$(p2p_handshake a b)" -gt 0
 check "b: a WireGuard handshake with a" test "$(p2p_handshake b a)" -gt 0
+# Keepalive comes with the endpoint (the other side sets it after 5 s).
+keepalive_is() {
+	test "$(nbd_wg "$1" show "${IFOF[$1]}" persistent-keepalive |
+	    awk '{ print $2 }')" = "$2"
+}
+check "a: keepalive 25 s for b, now that it has an endpoint" \
+    wait_until 10 keepalive_is a 25
+check "b: keepalive 25 s for a, now that it has an endpoint" \
+    wait_until 10 keepalive_is b 25
 check "a: the log says connected, P2P" \
     grep -Eq "$P2P_RE_CONNECTED"'P2P' "${DIROF[a]}/log"
 nbd_up a b
