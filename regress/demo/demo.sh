@@ -100,6 +100,10 @@ network() {
 	ip -n $hub link add br0 type bridge
 	ip -n $hub addr add $HUBIP/24 dev br0
 	ip -n $hub link set br0 up
+	# Like any server, coturn needs a default route: without one, a
+	# check towards a private candidate fails with "network
+	# unreachable" and coturn drops the whole allocation.
+	ip -n $hub route add default via 10.99.0.254 dev br0
 	link nbdemo-alice eth0 10.99.0.11
 	link nbdemo-bob eth0 10.99.0.12
 	link $nat wan 10.99.0.20
