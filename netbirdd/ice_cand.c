@@ -563,23 +563,11 @@ ice_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
 int
 ice_addr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	const struct sockaddr_in	*a4 = (const struct sockaddr_in *)a;
-	const struct sockaddr_in	*b4 = (const struct sockaddr_in *)b;
-	const struct sockaddr_in6	*a6 = (const struct sockaddr_in6 *)a;
-	const struct sockaddr_in6	*b6 = (const struct sockaddr_in6 *)b;
-
 	if (a->ss_family != b->ss_family)
 		return 0;
-	switch (a->ss_family) {
-	case AF_INET:
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	case AF_INET6:
-		return a6->sin6_port == b6->sin6_port &&
-		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0;
-	}
-	return 1;
+	if (a->ss_family != AF_INET && a->ss_family != AF_INET6)
+		return 1;
+	return get_port(a) == get_port(b) && ice_host_eq(a, b);
 }
 
 /* Family and address, whatever the ports. */
