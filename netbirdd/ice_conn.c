@@ -47,9 +47,12 @@
 #include "log.h"
 #include "netbirdd.h"
 #include "ice.h"
+#include "server.h"
 
 #define CONN_GUARD_FIRST_MS	3000
 #define CONN_GUARD_EVENT_MS	800
+#define CONN_GUARD_MULTIPLIER	2.0
+#define CONN_GUARD_JITTER	0.1	/* +-10 % */
 #define CONN_TIMEOUT_MIN_MS	30000	/* peer timeout: [30 s, 45 s) */
 #define CONN_TIMEOUT_SPAN_MS	15000
 #define CONN_RESPONDER_DELAY	5	/* seconds */
@@ -89,7 +92,7 @@ struct ice_conn {
 	time_t			 last_update;
 
 	struct event		 guard_ev;
-	int			 guard_ms;
+	struct backoff		 guard;
 	int			 timeout_ms;
 	struct event		 close_ev;	/* agent failed: close later */
 	struct event		 endpoint_ev;	/* the responder's delay */
@@ -100,7 +103,8 @@ struct ice_conn {
 	time_t			 watch_next;	/* 0: not watching */
 };
 
-static void	 conn_guard_arm(struct ice_conn *, int);
+static void	 conn_guard_arm(struct ice_conn *);
+static void	 conn_guard_restart(struct ice_conn *);
 static void	 conn_guard_tick(int, short, void *);
 static void	 conn_send(struct ice_conn *, int, const char *);
 static void	 conn_send_creds(struct ice_conn *, int);
@@ -155,7 +159,8 @@ ice_conn_new(const struct nbd_peer *p)
 	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
 	log_debug("peer %s: opened, %s", c->name, c->controlling ?
 	    "controlling" : "controlled");
-	c->guard_ms = CONN_GUARD_FIRST_MS;
+	backoff_init(&c->guard, CONN_GUARD_FIRST_MS, c->timeout_ms,
+	    CONN_GUARD_MULTIPLIER, CONN_GUARD_JITTER);
 	conn_guard_tick(-1, 0, c);
 	return c;
 }
@@ -185,8 +190,7 @@ ice_conn_kick(struct ice_conn *c)
 {
 	if (c->agent != NULL)
 		return;
-	c->guard_ms = CONN_GUARD_EVENT_MS;
-	conn_guard_arm(c, c->guard_ms);
+	conn_guard_restart(c);
 }
 
 void
@@ -212,13 +216,11 @@ ice_conn_signal(struct ice_conn *c, const struct nbd_signal_msg *m)
 }
 
 static void
-conn_guard_arm(struct ice_conn *c, int ms)
+conn_guard_arm(struct ice_conn *c)
 {
 	struct timeval	tv;
-	int		jitter = ms / 10;
+	int		ms = backoff_next(&c->guard);
 
-	if (jitter > 0)
-		ms += (int)arc4random_uniform(2 * jitter + 1) - jitter;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(&c->guard_ev, &tv);
@@ -234,8 +236,16 @@ conn_guard_tick(int fd, short ev, void *arg)
 	(void)ev;
 	if (c->agent == NULL && ice_signal_ready())
 		conn_send_creds(c, NBD_SIG_OFFER);
-	conn_guard_arm(c, c->guard_ms);
-	c->guard_ms = MINIMUM(c->guard_ms * 2, c->timeout_ms);
+	conn_guard_arm(c);
+}
+
+/* After an event: from 800 ms again, the immediate tick skipped. */
+static void
+conn_guard_restart(struct ice_conn *c)
+{
+	backoff_init(&c->guard, CONN_GUARD_EVENT_MS, c->timeout_ms,
+	    CONN_GUARD_MULTIPLIER, CONN_GUARD_JITTER);
+	conn_guard_arm(c);
 }
 
 static void
@@ -526,8 +536,7 @@ conn_lost(struct ice_conn *c, const char *why)
 		conn_endpoint(c, &none);
 	}
 	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
-	c->guard_ms = CONN_GUARD_EVENT_MS;
-	conn_guard_arm(c, c->guard_ms);
+	conn_guard_restart(c);
 }
 
 static void

@@ -209,8 +209,10 @@ static void
 mgmt_init(void)
 {
 	server_init(&mgmt.srv, mgmt_get_key, mgmt_fail, mgmt_connect);
-	backoff_init(&mgmt.login_bo, LOGIN_BACKOFF_MS, LOGIN_BACKOFF_MAX_MS);
-	backoff_init(&mgmt.sync_bo, SYNC_BACKOFF_MS, SYNC_BACKOFF_MAX_MS);
+	backoff_init(&mgmt.login_bo, LOGIN_BACKOFF_MS, LOGIN_BACKOFF_MAX_MS,
+	    BACKOFF_SERVER);
+	backoff_init(&mgmt.sync_bo, SYNC_BACKOFF_MS, SYNC_BACKOFF_MAX_MS,
+	    BACKOFF_SERVER);
 }
 
 /*

@@ -280,10 +280,13 @@ server_printable(char *s)
 }
 
 void
-backoff_init(struct backoff *b, int initial_ms, int max_ms)
+backoff_init(struct backoff *b, int initial_ms, int max_ms,
+    double multiplier, double randomisation)
 {
 	b->initial_ms = initial_ms;
 	b->max_ms = max_ms;
+	b->multiplier = multiplier;
+	b->randomisation = randomisation;
 	backoff_reset(b);
 }
 
@@ -295,17 +298,18 @@ backoff_reset(struct backoff *b)
 }
 
 /*
- * The next wait, uniformly in [0, 2 * interval), as cenkalti/backoff
- * with RandomizationFactor 1; then the interval grows by 1.7, up to the
- * maximum.
+ * The next wait, uniformly in [(1 - r) * interval, (1 + r) * interval)
+ * for randomisation r, as cenkalti/backoff; then the interval grows by
+ * the multiplier, up to the maximum.
  */
 int
 backoff_next(struct backoff *b)
 {
-	double	wait;
+	double	wait, u;
 
-	wait = b->cur_ms * 2.0 * arc4random_uniform(1000000) / 1000000.0;
-	b->cur_ms *= 1.7;
+	u = arc4random_uniform(1000000) / 1000000.0;
+	wait = b->cur_ms * (1.0 - b->randomisation + 2.0 * b->randomisation * u);
+	b->cur_ms *= b->multiplier;
 	if (b->cur_ms > b->max_ms)
 		b->cur_ms = b->max_ms;
 	return (int)wait;

@@ -53,12 +53,21 @@ struct server {
 	void		(*retry)(void);
 };
 
-/* NetBird's exponential backoff (cenkalti/backoff, randomisation 1). */
+/*
+ * NetBird's exponential backoff (cenkalti/backoff): each wait is the
+ * interval, randomised by a factor, and the interval then grows by a
+ * multiplier up to a maximum.  Server connections use 1.7 and
+ * randomisation 1 (BACKOFF_SERVER); ice's offer guard 2 and 0.1.
+ */
 struct backoff {
 	double		 initial_ms;
 	double		 max_ms;
 	double		 cur_ms;
+	double		 multiplier;
+	double		 randomisation;
 };
+
+#define BACKOFF_SERVER	1.7, 1.0
 
 void	 server_init(struct server *, void (*)(void),
 	    void (*)(const char *, ...), void (*)(void));
@@ -70,7 +79,7 @@ void	 server_dns_answer(struct server *, struct imsg *);
 void	 server_ca_read(void **, size_t *);
 void	 server_printable(char *);
 
-void	 backoff_init(struct backoff *, int, int);
+void	 backoff_init(struct backoff *, int, int, double, double);
 void	 backoff_reset(struct backoff *);
 int	 backoff_next(struct backoff *);
 

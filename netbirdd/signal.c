@@ -153,7 +153,8 @@ signal_init(void)
 	server_init(&sig.srv, stream_open, sig_fail, sig_connect);
 	event_set(&sig.watch, -1, EV_PERSIST, watch_tick, NULL);
 	evtimer_set(&sig.state_ev, sig_state_send, NULL);
-	backoff_init(&sig.bo, SIG_BACKOFF_MS, SIG_BACKOFF_MAX_MS);
+	backoff_init(&sig.bo, SIG_BACKOFF_MS, SIG_BACKOFF_MAX_MS,
+	    BACKOFF_SERVER);
 	sigpeer_init();
 }
 
