@@ -115,6 +115,7 @@ static struct nbd_netbird_config nbconf;
 static struct event		 poll_ev;
 static int			 poll_busy;	/* a request is out */
 static int			 signal_up;
+static uint32_t			 npeers_connected;
 
 __dead void
 ice_main(int debug, int verbose)
@@ -315,21 +316,21 @@ ice_signal_state(struct imsg *imsg)
 	signal_up = st.connected != 0;
 }
 
-/* A peer's state changed: tell the parent how many are connected. */
+/*
+ * A peer became connected (+1) or stopped being so (-1): tell the
+ * parent how many are.  Counted as they change, not by walking every
+ * peer, which made adding a large map quadratic.
+ */
 void
-ice_peers_changed(void)
+ice_peers_connected(int delta)
 {
 	struct nbd_peers_connected	 pc;
-	struct ice_peer			*ip;
-	static uint32_t			 told;
 
+	if (delta < 0 && npeers_connected == 0)
+		fatalx("%s: no connected peer to lose", __func__);
+	npeers_connected += delta;
 	memset(&pc, 0, sizeof(pc));
-	RB_FOREACH(ip, ice_peers, &peers)
-		if (ip->conn != NULL && ice_conn_connected(ip->conn))
-			pc.n++;
-	if (pc.n == told)
-		return;
-	told = pc.n;
+	pc.n = npeers_connected;
 	if (imsgev_compose(penv.iev[PROC_PARENT], IMSG_PEERS_CONNECTED, 0, 0,
 	    -1, &pc, sizeof(pc)) == -1)
 		fatal("%s: imsg_compose", __func__);
@@ -439,10 +440,11 @@ ice_peer_del(struct imsg *imsg)
 	if ((ip = ice_peer_find(k.key)) == NULL)
 		fatalx("%s: a peer we do not have", __func__);
 	RB_REMOVE(ice_peers, &peers, ip);
+	if (ice_conn_connected(ip->conn))
+		ice_peers_connected(-1);
 	ice_conn_free(ip->conn);
 	free(ip);
 	npeers--;
-	ice_peers_changed();
 }
 
 static struct ice_show *

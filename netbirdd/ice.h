@@ -360,7 +360,7 @@ void		 ice_agent_free(struct ice_agent *);
 /* ---- ice.c ------------------------------------------------------- */
 
 int		 ice_signal_ready(void);
-void		 ice_peers_changed(void);
+void		 ice_peers_connected(int);
 
 /* ---- ice_conn.c ---------------------------------------------------- */
 

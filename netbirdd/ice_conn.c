@@ -625,10 +625,13 @@ conn_set_state(struct ice_conn *c, int state, int type)
 {
 	if (c->state == state && c->conn_type == type && c->last_update != 0)
 		return;
+	if (state == CTL_PEER_CONNECTED && c->state != CTL_PEER_CONNECTED)
+		ice_peers_connected(1);
+	else if (state != CTL_PEER_CONNECTED && c->state == CTL_PEER_CONNECTED)
+		ice_peers_connected(-1);
 	c->state = state;
 	c->conn_type = type;
 	c->last_update = time(NULL);
-	ice_peers_changed();
 }
 
 static void
