@@ -148,7 +148,7 @@ check "no private key in the log" sh -c "! grep -qF '$ka' $tmp/a.log"
 drive a pid
 wgpid=${reply#pid }; wgpid=${wgpid%$'\n'}
 check "wireguard-go running as our child ($wgpid)" \
-    sh -c "test \"\$(ps -o ppid= -p $wgpid | tr -d ' ')\" = ${dpid[a]}"
+    sh -c "test -n '$wgpid' && test \"\$(ps -o ppid= -p '$wgpid' | tr -d ' ')\" = ${dpid[a]}"
 check "UAPI socket exists" test -S "/var/run/wireguard/$ifa.sock"
 
 check "mtu 1280" drive a mtu 1280
