@@ -15,11 +15,12 @@ UNITDIR	?= /etc/systemd/system
 DEPS_BUILD = build-essential pkg-config byacc libevent-dev libmnl-dev \
 	libsodium-dev libnice-dev libprotobuf-c-dev protobuf-c-compiler \
 	libcurl4-openssl-dev libbsd-dev libseccomp-dev clang libprotobuf-dev \
-	libclang-rt-14-dev mandoc
+	libclang-rt-14-dev mandoc libssl-dev
 DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	iputils-ping python3 python3-grpcio python3-protobuf python3-nacl \
 	protobuf-compiler-grpc protobuf-compiler strace openssl \
-	qemu-system-x86 busybox cpio kmod xz-utils linux-image-amd64 coturn
+	qemu-system-x86 busybox cpio kmod xz-utils linux-image-amd64 coturn \
+	conntrack
 
 .PHONY: all clean install check regress fuzz lint deps deps-test \
 	apt-install demo demo-stop $(SUBDIRS)
