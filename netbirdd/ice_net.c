@@ -30,8 +30,10 @@
  *   NET_MONITOR_SEC, and every NET_DNS_RETRY_SEC while unresolved.
  * - Server-reflexive addresses: a Binding request from the WireGuard
  *   port to every STUN server, retransmitted after 0.5, 1.5 and 3.5 s,
- *   given up at 5 s, again every NET_MONITOR_SEC.  Every agent shares
- *   them.
+ *   given up at 5 s, again every NET_MONITOR_SEC, and when an agent
+ *   starts and the last answer is NET_SRFLX_FRESH_SEC old: a NAT that
+ *   changed its mapping is seen by the next attempt, as Go's agents
+ *   see it by gathering each time.  Every agent shares them.
  *
  * When the host or server-reflexive addresses change, every agent is
  * told and so is the callback ice_net_on_change() set (the candidate
@@ -59,6 +61,7 @@
 
 #define NET_MONITOR_SEC		300	/* NetBird's monitor period */
 #define NET_DNS_RETRY_SEC	30
+#define NET_SRFLX_FRESH_SEC	10
 #define NET_READ_BURST		64	/* datagrams per read event */
 #define NET_TOLD_MAX		(ICE_NET_HOSTS_MAX + ICE_NET_SRFLX_MAX)
 #define NET_DROP_LOG_SEC	60	/* bad packets: a warning a minute */
@@ -79,6 +82,16 @@ struct net_server {
 	size_t			 step;		/* in net_rtx_ms */
 	uint8_t			 tid[ICE_STUN_TID_LEN];
 	struct sockaddr_storage	 mapped;	/* AF_UNSPEC: none */
+	time_t			 answered;	/* the last answer */
+};
+
+/* A name looked up for another module. */
+struct net_lookup {
+	uint32_t		 qid;		/* 0: free */
+	uint16_t		 port;
+	char			 host[NBD_DNS_HOST_MAX];
+	ice_net_resolved_cb	 cb;
+	void			*arg;
 };
 
 RB_HEAD(net_ids, ice_net_agent);
@@ -111,10 +124,13 @@ static int	 net_server_parse(const char *, int, struct net_server *);
 static void	 net_resolve_all(int);
 static void	 net_resolve(struct net_server *);
 static struct net_server *net_server_by_qid(uint32_t);
+static uint32_t	 net_query(const char *, uint16_t);
+static int	 net_lookup_answer(const struct dns_answer *);
 static void	 net_bind_start(struct net_server *);
 static void	 net_bind_send(struct net_server *);
 static void	 net_bind_timer(int, short, void *);
 static void	 net_bind_lost(struct net_server *);
+static void	 net_bind_fresh(void);
 static void	 net_changed(void);
 static void	 net_update_agents(void);
 static int	 net_ipv4_ok(const struct sockaddr_storage *);
@@ -137,6 +153,7 @@ static struct {
 	struct net_server	 turn[NBD_SERVERS_MAX];
 	size_t			 nturn;
 	uint32_t		 qid;
+	struct net_lookup	 lookups[ICE_NET_LOOKUPS_MAX];
 
 	/* the local addresses the agents were last told of */
 	struct sockaddr_storage	 told[NET_TOLD_MAX];
@@ -298,6 +315,8 @@ ice_net_dns_answer(struct imsg *imsg)
 	for (i = 0; i < a.naddrs; i++)
 		if ((af = a.addrs[i].ss_family) != AF_INET && af != AF_INET6)
 			fatalx("%s: address family %d", __func__, af);
+	if (a.qid != 0 && net_lookup_answer(&a))
+		return;
 	if (a.qid == 0 || (s = net_server_by_qid(a.qid)) == NULL) {
 		log_debug("stale answer %u from dns", a.qid);
 		return;
@@ -364,6 +383,7 @@ ice_net_agent_add(struct ice_net_agent *na, struct ice_agent *agent,
 	} while (na->id == 0 || RB_FIND(net_ids, &net.ids, na) != NULL);
 	RB_INSERT(net_ids, &net.ids, na);
 	RB_INSERT(net_ufrags, &net.ufrags, na);
+	net_bind_fresh();
 }
 
 void
@@ -603,6 +623,7 @@ net_binding_response(const struct ice_stun *st,
 	}
 	s->busy = 0;
 	evtimer_del(&s->ev);
+	s->answered = time(NULL);
 	if (st->cls == ICE_STUN_ERROR) {
 		log_warnx("STUN server %s: error %d", s->uri.host,
 		    st->error_code);
@@ -753,21 +774,100 @@ net_resolve_all(int again)
 static void
 net_resolve(struct net_server *s)
 {
+	s->qid = net_query(s->uri.host, s->uri.port);
+}
+
+/* A question to dns; its id, or 0 when there is no dns process yet. */
+static uint32_t
+net_query(const char *host, uint16_t port)
+{
 	struct dns_query	q;
 
 	if (penv.iev[PROC_DNS] == NULL) {
 		log_debug("%s: no dns process yet", __func__);
-		return;
+		return 0;
 	}
 	memset(&q, 0, sizeof(q));
 	if (++net.qid == 0)
 		net.qid = 1;
-	q.qid = s->qid = net.qid;
-	q.port = s->uri.port;
-	strlcpy(q.host, s->uri.host, sizeof(q.host));
+	q.qid = net.qid;
+	q.port = port;
+	strlcpy(q.host, host, sizeof(q.host));
 	if (imsgev_compose(penv.iev[PROC_DNS], IMSG_DNS_QUERY, 0, 0, -1,
 	    &q, sizeof(q)) == -1)
 		fatal("%s: imsgev_compose", __func__);
+	return q.qid;
+}
+
+/*
+ * A name for another module (the relay).  Returns the lookup's id, or
+ * 0 when none can start now (no dns yet, or ICE_NET_LOOKUPS_MAX under
+ * way): the caller tries again later.  The callback gets the IPv4
+ * addresses, port set, or none with the reason logged.
+ */
+uint32_t
+ice_net_resolve(const char *host, uint16_t port, ice_net_resolved_cb cb,
+    void *arg)
+{
+	struct net_lookup	*l = NULL;
+	size_t			 i;
+
+	for (i = 0; i < nitems(net.lookups); i++)
+		if (net.lookups[i].qid == 0) {
+			l = &net.lookups[i];
+			break;
+		}
+	if (l == NULL) {
+		log_warnx("%s: %zu lookups under way, %s waits", __func__,
+		    nitems(net.lookups), host);
+		return 0;
+	}
+	if ((l->qid = net_query(host, port)) == 0)
+		return 0;
+	l->port = port;
+	l->cb = cb;
+	l->arg = arg;
+	strlcpy(l->host, host, sizeof(l->host));
+	return l->qid;
+}
+
+void
+ice_net_resolve_cancel(uint32_t qid)
+{
+	size_t	i;
+
+	for (i = 0; qid != 0 && i < nitems(net.lookups); i++)
+		if (net.lookups[i].qid == qid)
+			net.lookups[i].qid = 0;
+}
+
+/* 1 if the answer was for a lookup (then it was handed on), else 0. */
+static int
+net_lookup_answer(const struct dns_answer *a)
+{
+	struct sockaddr_storage	 v4[NBD_DNS_MAX_ADDRS];
+	struct net_lookup	*l = NULL;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < nitems(net.lookups); i++)
+		if (net.lookups[i].qid == a->qid)
+			l = &net.lookups[i];
+	if (l == NULL)
+		return 0;
+	l->qid = 0;
+	if (a->error != 0)
+		log_warnx("cannot resolve %s: %s", l->host,
+		    gai_strerror(a->error));
+	for (i = 0; a->error == 0 && i < a->naddrs; i++) {
+		if (a->addrs[i].ss_family != AF_INET)
+			continue;
+		v4[n] = a->addrs[i];
+		((struct sockaddr_in *)&v4[n++])->sin_port = htons(l->port);
+	}
+	if (a->error == 0 && n == 0)
+		log_warnx("%s has no IPv4 address", l->host);
+	l->cb(l->arg, v4, n);
+	return 1;
 }
 
 static struct net_server *
@@ -830,6 +930,19 @@ net_bind_timer(int fd, short event, void *arg)
 	s->busy = 0;
 	log_warnx("STUN server %s: no answer", s->uri.host);
 	net_bind_lost(s);
+}
+
+/* For a new agent: ask the servers whose last answer is not fresh. */
+static void
+net_bind_fresh(void)
+{
+	time_t	now = time(NULL);
+	size_t	i;
+
+	for (i = 0; i < net.nstun; i++)
+		if (!net.stun[i].busy &&
+		    now - net.stun[i].answered >= NET_SRFLX_FRESH_SEC)
+			net_bind_start(&net.stun[i]);
 }
 
 /* The server did not give us an address this time: we have none. */
