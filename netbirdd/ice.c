@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "key.h"
 #include "log.h"
 #include "netbirdd.h"
@@ -64,6 +66,7 @@ struct ice_show {
 	size_t			 nstats;
 };
 
+static void	ice_preinit(void);
 static void	ice_init(void);
 static void	ice_dispatch_parent(struct imsgev *, struct imsg *);
 static void	ice_dispatch_signal(struct imsgev *, struct imsg *);
@@ -76,6 +79,7 @@ static void	ice_host_addrs(struct imsg *);
 static void	ice_signal_recv(struct imsg *);
 static void	ice_signal_state(struct imsg *);
 static void	ice_kick_all(void *);
+static void	ice_relay_home_all(void *);
 static void	ice_poll(int, short, void *);
 static void	ice_poll_stats(const struct nbd_wg_stats *);
 static void	ice_peer_check(const struct nbd_peer *);
@@ -105,6 +109,7 @@ static const struct proc_child ice_proc = {
 		[PROC_DNS] = ice_dispatch_dns,
 		[PROC_CONTROL] = ice_dispatch_control,
 	},
+	.preinit = ice_preinit,
 	.init = ice_init,
 };
 
@@ -123,12 +128,22 @@ ice_main(int debug, int verbose)
 	proc_child_run(&ice_proc, debug, verbose);
 }
 
+/* Before the sandbox: libsodium (relay peer IDs), WebSocket and TLS. */
+static void
+ice_preinit(void)
+{
+	if (sodium_init() == -1)
+		fatalx("%s: sodium_init", __func__);
+	ice_relay_init();
+}
+
 static void
 ice_init(void)
 {
 	struct timeval	tv = { ICE_POLL_SEC, 0 };
 
 	ice_net_on_change(ice_kick_all, NULL);
+	ice_relay_on_change(ice_relay_home_all, NULL);
 	event_set(&poll_ev, -1, EV_PERSIST, ice_poll, NULL);
 	evtimer_add(&poll_ev, &tv);
 }
@@ -231,6 +246,7 @@ ice_mgmt_config(struct imsg *imsg)
 	log_debug("servers: %u STUN, %u TURN, %u relay", nbconf.nstun,
 	    nbconf.nturn, nbconf.nrelay);
 	ice_net_config(&nbconf);
+	ice_relay_config(&nbconf);
 }
 
 static void
@@ -351,6 +367,16 @@ ice_kick_all(void *arg)
 	(void)arg;
 	RB_FOREACH(ip, ice_peers, &peers)
 		ice_conn_kick(ip->conn);
+}
+
+static void
+ice_relay_home_all(void *arg)
+{
+	struct ice_peer	*ip;
+
+	(void)arg;
+	RB_FOREACH(ip, ice_peers, &peers)
+		ice_conn_relay_home(ip->conn);
 }
 
 static void

@@ -29,6 +29,8 @@
  *                and their names, server-reflexive gathering, and the
  *                demultiplexing of STUN to agents
  *   ice_agent.c  one ICE agent per peer connection attempt
+ *   ice_relay.c  NetBird relay servers and logical connections through
+ *                them (relay.h has the layers below)
  *   ice.c        the process: peer connections (offers, guard, handshake
  *                watcher, WireGuard endpoints) and the peer view
  *
@@ -311,6 +313,13 @@ int		 ice_net_have_turn(void);
 /* Called when our local candidates changed (the candidate monitor). */
 void		 ice_net_on_change(void (*)(void *), void *);
 
+#define ICE_NET_LOOKUPS_MAX	16	/* names under way for other modules */
+typedef void	(*ice_net_resolved_cb)(void *, const struct sockaddr_storage *,
+		    size_t);
+uint32_t	 ice_net_resolve(const char *, uint16_t, ice_net_resolved_cb,
+		    void *);
+void		 ice_net_resolve_cancel(uint32_t);
+
 /* ---- ice_agent.c --------------------------------------------------- */
 
 struct ice_agent;
@@ -357,6 +366,31 @@ int		 ice_agent_selected(const struct ice_agent *,
 int		 ice_agent_send(struct ice_agent *, const uint8_t *, size_t);
 void		 ice_agent_free(struct ice_agent *);
 
+/* ---- ice_relay.c --------------------------------------------------- */
+
+struct relay_peer;
+
+struct relay_peer_cb {
+	/* the remote is online on the relay: datagrams may go */
+	void	(*up)(void *);
+	/* a WireGuard datagram from the remote */
+	void	(*recv)(void *, const uint8_t *, size_t);
+	/* the logical connection is gone; free it with ice_relay_close() */
+	void	(*down)(void *, const char *);
+};
+
+void		 ice_relay_init(void);
+void		 ice_relay_config(const struct nbd_netbird_config *);
+/* Called when the home relay is (re)connected: offers change. */
+void		 ice_relay_on_change(void (*)(void *), void *);
+const char	*ice_relay_home(struct sockaddr_storage *);
+struct relay_peer *ice_relay_open(const char *, const uint8_t *, size_t,
+		    const char *, const char *, const struct relay_peer_cb *,
+		    void *);
+int		 ice_relay_send(struct relay_peer *, const uint8_t *, size_t);
+const char	*ice_relay_url(const struct relay_peer *);
+void		 ice_relay_close(struct relay_peer *);
+
 /* ---- ice.c ------------------------------------------------------- */
 
 int		 ice_signal_ready(void);
@@ -374,6 +408,7 @@ struct ice_conn	*ice_conn_new(const struct nbd_peer *);
 void		 ice_conn_update(struct ice_conn *, const struct nbd_peer *);
 void		 ice_conn_free(struct ice_conn *);
 void		 ice_conn_kick(struct ice_conn *);
+void		 ice_conn_relay_home(struct ice_conn *);
 void		 ice_conn_signal(struct ice_conn *,
 		    const struct nbd_signal_msg *);
 void		 ice_conn_stats(struct ice_conn *, const struct nbd_wg_stats *,

@@ -31,9 +31,19 @@
  *   local TURN candidate it is a local proxy.  The controller (greater
  *   key string) sets it at once, the other side after 5 s: it usually
  *   learns it from the controller's handshake first.
+ * - Relay (protocol.md 5.3).  When both sides name a relay in their
+ *   offers, a logical connection is opened on the controller's home
+ *   relay.  It carries WireGuard through a local proxy only while ICE
+ *   is not connected: ICE connected takes WireGuard over, the relay
+ *   stays as a standby, and ICE lost moves WireGuard back to it at
+ *   once.  Datagrams still arriving over the relay after the move are
+ *   handed to WireGuard, and the ICE endpoint is set again, as WireGuard
+ *   moves its endpoint to wherever an authenticated datagram came from.
+ *   With only the relay up, three offers try ICE again, then one an hour.
  * - Watcher.  30 s after connecting, and then 3 min 30 s after each
- *   handshake, WireGuard must show a newer handshake; if not, the agent
- *   closes and the guard offers again.
+ *   handshake, WireGuard must show a newer handshake; if not, the path
+ *   in use closes (the agent, or the logical relay connection) and the
+ *   guard offers again.
  */
 
 #include <sys/types.h>
@@ -59,6 +69,8 @@
 #define CONN_WATCH_FIRST	30
 #define CONN_WATCH_PERIOD	210	/* 3 min 30 s */
 #define CONN_PENDING_MAX	32	/* remote candidates before an agent */
+#define CONN_RELAY_TRIES	3	/* offers with only the relay up */
+#define CONN_RELAY_RETRY	3600	/* then one an hour */
 
 struct ice_conn {
 	struct nbd_key		 key;
@@ -77,6 +89,7 @@ struct ice_conn {
 	uint8_t			 rsid[NBD_SESSION_ID_LEN];
 	int			 has_rsid;
 	uint32_t		 rport;		/* their WireGuard port */
+	int			 rice;		/* they offer ICE */
 	char			 rversion[NBD_SIG_VERSION_MAX];
 
 	struct ice_agent	*agent;
@@ -86,6 +99,14 @@ struct ice_conn {
 	struct ice_cand		 pending[CONN_PENDING_MAX];
 	size_t			 npending;
 	int			 pending_full_logged;
+
+	struct relay_peer	*relay;		/* logical connection */
+	int			 relay_up;	/* the remote is there */
+	int			 relay_active;	/* WireGuard uses it */
+	struct ice_proxy	*rproxy;	/* WireGuard's endpoint */
+	int			 ice_tries;	/* with only the relay up */
+	time_t			 ice_retry;
+	struct event		 reassert_ev;	/* the ICE endpoint again */
 
 	int			 state;		/* enum ctl_peer_state */
 	int			 conn_type;	/* enum ctl_conn_type */
@@ -119,7 +140,17 @@ static void	 conn_on_state(void *, enum ice_agent_state);
 static void	 conn_on_data(void *, const uint8_t *, size_t);
 static void	 conn_proxy_out(void *, const uint8_t *, size_t);
 static void	 conn_connected(struct ice_conn *);
-static void	 conn_lost(struct ice_conn *, const char *);
+static void	 conn_lost(struct ice_conn *, const char *, int);
+static void	 conn_relay_offer(struct ice_conn *,
+		    const struct nbd_signal_msg *);
+static void	 conn_relay_up(void *);
+static void	 conn_relay_recv(void *, const uint8_t *, size_t);
+static void	 conn_relay_down(void *, const char *);
+static void	 conn_relay_out(void *, const uint8_t *, size_t);
+static void	 conn_relay_activate(struct ice_conn *, int);
+static void	 conn_relay_close(struct ice_conn *);
+static void	 conn_reassert(int, short, void *);
+static int	 conn_may_offer(struct ice_conn *);
 static void	 conn_close_later(int, short, void *);
 static void	 conn_endpoint_later(int, short, void *);
 static void	 conn_endpoint(struct ice_conn *,
@@ -131,6 +162,12 @@ static const struct ice_agent_cb conn_agent_cb = {
 	.candidate = conn_on_candidate,
 	.state = conn_on_state,
 	.data = conn_on_data,
+};
+
+static const struct relay_peer_cb conn_relay_cb = {
+	.up = conn_relay_up,
+	.recv = conn_relay_recv,
+	.down = conn_relay_down,
 };
 
 /* Opening a peer: Connecting, and the first offer goes out now. */
@@ -156,6 +193,7 @@ ice_conn_new(const struct nbd_peer *p)
 	evtimer_set(&c->guard_ev, conn_guard_tick, c);
 	evtimer_set(&c->close_ev, conn_close_later, c);
 	evtimer_set(&c->endpoint_ev, conn_endpoint_later, c);
+	evtimer_set(&c->reassert_ev, conn_reassert, c);
 	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
 	log_debug("peer %s: opened, %s", c->name, c->controlling ?
 	    "controlling" : "controlled");
@@ -176,6 +214,7 @@ void
 ice_conn_free(struct ice_conn *c)
 {
 	conn_agent_close(c);
+	conn_relay_close(c);
 	evtimer_del(&c->guard_ev);
 	evtimer_del(&c->close_ev);
 	evtimer_del(&c->endpoint_ev);
@@ -191,6 +230,20 @@ ice_conn_kick(struct ice_conn *c)
 	if (c->agent != NULL)
 		return;
 	conn_guard_restart(c);
+}
+
+/*
+ * Our home relay is (again) there.  A peer without a relayed
+ * connection offers now, even while its ICE agent tries: the offer
+ * names the relay, and an offer that does not restart ICE only opens
+ * the relay on the other side.
+ */
+void
+ice_conn_relay_home(struct ice_conn *c)
+{
+	if (c->relay == NULL && c->agent != NULL && ice_signal_ready())
+		conn_send_creds(c, NBD_SIG_OFFER);
+	ice_conn_kick(c);
 }
 
 void
@@ -226,7 +279,6 @@ conn_guard_arm(struct ice_conn *c)
 	evtimer_add(&c->guard_ev, &tv);
 }
 
-/* No offers while an agent runs: it is connected or trying. */
 static void
 conn_guard_tick(int fd, short ev, void *arg)
 {
@@ -234,9 +286,35 @@ conn_guard_tick(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (c->agent == NULL && ice_signal_ready())
+	if (conn_may_offer(c))
 		conn_send_creds(c, NBD_SIG_OFFER);
 	conn_guard_arm(c);
+}
+
+/*
+ * No offers while an agent runs (connected or trying) or signal is
+ * down.  With only the relay up, a few to try ICE again, then hourly;
+ * none when the remote does not do ICE.
+ */
+static int
+conn_may_offer(struct ice_conn *c)
+{
+	time_t	now;
+
+	if (c->agent != NULL || !ice_signal_ready())
+		return 0;
+	if (!c->relay_up)
+		return 1;
+	if (!c->rice)
+		return 0;
+	if (c->ice_tries < CONN_RELAY_TRIES) {
+		c->ice_tries++;
+		return 1;
+	}
+	if ((now = time(NULL)) < c->ice_retry)
+		return 0;
+	c->ice_retry = now + CONN_RELAY_RETRY;
+	return 1;
 }
 
 /* After an event: from 800 ms again, the immediate tick skipped. */
@@ -245,13 +323,18 @@ conn_guard_restart(struct ice_conn *c)
 {
 	backoff_init(&c->guard, CONN_GUARD_EVENT_MS, c->timeout_ms,
 	    CONN_GUARD_MULTIPLIER, CONN_GUARD_JITTER);
+	c->ice_tries = 0;
+	c->ice_retry = 0;
+	evtimer_del(&c->guard_ev);
 	conn_guard_arm(c);
 }
 
 static void
 conn_send(struct ice_conn *c, int type, const char *payload)
 {
-	struct nbd_signal_msg	m;
+	struct nbd_signal_msg	 m;
+	struct sockaddr_storage	 ss;
+	const char		*home;
 
 	memset(&m, 0, sizeof(m));
 	m.peer = c->key;
@@ -264,6 +347,14 @@ conn_send(struct ice_conn *c, int type, const char *payload)
 		strlcpy(m.version, NBD_NB_VERSION, sizeof(m.version));
 		memcpy(m.session_id, c->sid, sizeof(m.session_id));
 		m.has_session_id = 1;
+		if ((home = ice_relay_home(&ss)) != NULL) {
+			strlcpy(m.relay_addr, home, sizeof(m.relay_addr));
+			if (ss.ss_family == AF_INET) {
+				m.relay_ip_len = 4;
+				memcpy(m.relay_ip,
+				    &((struct sockaddr_in *)&ss)->sin_addr, 4);
+			}
+		}
 	}
 	if (imsgev_compose(penv.iev[PROC_SIGNAL], IMSG_SIGNAL_SEND, 0, 0, -1,
 	    &m, sizeof(m)) == -1)
@@ -330,17 +421,19 @@ conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
 		return;
 	}
 	c->rport = m->wg_port;
+	c->rice = ice;
 	strlcpy(c->rversion, m->version, sizeof(c->rversion));
 	if (ice && c->agent != NULL && m->has_session_id &&
 	    (!c->has_rsid || memcmp(m->session_id, c->rsid,
 	    sizeof(c->rsid)) != 0)) {
 		log_info("peer %s: remote ICE session changed, restarting",
 		    c->name);
-		conn_lost(c, NULL);
+		conn_lost(c, NULL, 1);
 		restart = 1;
 	}
 	if (m->type == NBD_SIG_OFFER)
 		conn_send_creds(c, NBD_SIG_ANSWER);
+	conn_relay_offer(c, m);
 	if (!ice) {
 		log_debug("peer %s: remote does not offer ICE", c->name);
 		return;
@@ -477,6 +570,141 @@ conn_proxy_out(void *arg, const uint8_t *buf, size_t len)
 		(void)ice_agent_send(c->agent, buf, len);
 }
 
+/*
+ * Both sides meet on the controller's home relay (protocol.md 5.3):
+ * ours when we control, else the one the remote named, which may be
+ * foreign to us.  One logical connection at a time.
+ */
+static void
+conn_relay_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
+{
+	struct sockaddr_storage	 ss;
+	const char		*home, *url;
+
+	if (c->relay != NULL || m->relay_addr[0] == '\0' ||
+	    (home = ice_relay_home(&ss)) == NULL)
+		return;
+	url = c->controlling ? home : m->relay_addr;
+	log_debug("peer %s: relay %s", c->name, url);
+	c->relay = ice_relay_open(url, c->controlling ? NULL : m->relay_ip,
+	    c->controlling ? 0 : m->relay_ip_len, c->keystr, c->name,
+	    &conn_relay_cb, c);
+}
+
+/* The remote is on the relay: a standby behind ICE, or the path. */
+static void
+conn_relay_up(void *arg)
+{
+	struct ice_conn	*c = arg;
+
+	if (c->rproxy == NULL &&
+	    (c->rproxy = ice_proxy_new(ice_net_wg_port(), conn_relay_out,
+	    c)) == NULL) {
+		log_warnx("peer %s: no local proxy for the relay", c->name);
+		conn_relay_close(c);
+		return;
+	}
+	c->relay_up = 1;
+	if (c->connected) {
+		log_info("peer %s: relay %s ready as a standby", c->name,
+		    ice_relay_url(c->relay));
+		return;
+	}
+	conn_relay_activate(c, 0);
+}
+
+/* WireGuard's endpoint becomes the relay proxy; now, or by role. */
+static void
+conn_relay_activate(struct ice_conn *c, int now)
+{
+	struct timeval	tv = { CONN_RESPONDER_DELAY, 0 };
+
+	ice_proxy_addr(c->rproxy, &c->endpoint);
+	c->relay_active = 1;
+	log_info("peer %s: connected, relayed by %s", c->name,
+	    ice_relay_url(c->relay));
+	conn_set_state(c, CTL_PEER_CONNECTED, CTL_CONN_RELAYED);
+	evtimer_del(&c->endpoint_ev);
+	if (now || c->controlling)
+		conn_endpoint(c, &c->endpoint);
+	else
+		evtimer_add(&c->endpoint_ev, &tv);
+	c->watch_base = c->last_hs;
+	c->watch_next = time(NULL) + CONN_WATCH_FIRST;
+}
+
+/*
+ * From the remote over the relay.  While ICE carries WireGuard this is
+ * a datagram sent before the remote moved: WireGuard gets it, and its
+ * endpoint is put back on the ICE path a moment later.
+ */
+static void
+conn_relay_recv(void *arg, const uint8_t *buf, size_t len)
+{
+	struct ice_conn	*c = arg;
+	struct timeval	 tv = { 0, 200000 };
+
+	if (c->rproxy == NULL)
+		return;
+	(void)ice_proxy_deliver(c->rproxy, buf, len);
+	if (!c->relay_active && c->connected &&
+	    !evtimer_pending(&c->reassert_ev, NULL))
+		evtimer_add(&c->reassert_ev, &tv);
+}
+
+static void
+conn_reassert(int fd, short ev, void *arg)
+{
+	struct ice_conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (c->connected && !c->relay_active)
+		conn_endpoint(c, &c->endpoint);
+}
+
+static void
+conn_relay_out(void *arg, const uint8_t *buf, size_t len)
+{
+	struct ice_conn	*c = arg;
+
+	if (c->relay != NULL && c->relay_up)
+		(void)ice_relay_send(c->relay, buf, len);
+}
+
+/* The relay lost the remote; if it carried WireGuard, nothing does. */
+static void
+conn_relay_down(void *arg, const char *why)
+{
+	struct ice_conn	*c = arg;
+	struct sockaddr_storage	none;
+	int		 was = c->relay_active;
+
+	log_info("peer %s: relayed connection closed: %s", c->name, why);
+	conn_relay_close(c);
+	if (!was)
+		return;
+	memset(&none, 0, sizeof(none));
+	conn_endpoint(c, &none);
+	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
+	c->watch_next = 0;
+	conn_guard_restart(c);
+}
+
+static void
+conn_relay_close(struct ice_conn *c)
+{
+	if (c->relay != NULL)
+		ice_relay_close(c->relay);
+	c->relay = NULL;
+	if (c->rproxy != NULL)
+		ice_proxy_free(c->rproxy);
+	c->rproxy = NULL;
+	c->relay_up = 0;
+	c->relay_active = 0;
+	evtimer_del(&c->reassert_ev);
+}
+
 static void
 conn_connected(struct ice_conn *c)
 {
@@ -495,7 +723,7 @@ conn_connected(struct ice_conn *c)
 			c->proxy = ice_proxy_new(ice_net_wg_port(),
 			    conn_proxy_out, c);
 		if (c->proxy == NULL) {
-			conn_lost(c, "no local proxy for TURN");
+			conn_lost(c, "no local proxy for TURN", 1);
 			return;
 		}
 		ice_proxy_addr(c->proxy, &ep);
@@ -508,6 +736,11 @@ conn_connected(struct ice_conn *c)
 	    ice_addr_str(&c->sel.remote.addr, r, sizeof(r)));
 	conn_set_state(c, CTL_PEER_CONNECTED, relayed ? CTL_CONN_RELAYED :
 	    CTL_CONN_P2P);
+	if (c->relay_active)
+		log_info("peer %s: relay %s now a standby", c->name,
+		    ice_relay_url(c->relay));
+	c->relay_active = 0;
+	evtimer_del(&c->endpoint_ev);
 	c->endpoint = ep;
 	if (c->controlling)
 		conn_endpoint(c, &ep);
@@ -518,12 +751,14 @@ conn_connected(struct ice_conn *c)
 }
 
 /*
- * The path is gone (why: a reason to log, or NULL when the caller
- * logged): the agent closes, WireGuard loses the endpoint, the guard
- * offers again from 800 ms.
+ * The ICE path is gone (why: a reason to log, or NULL when the caller
+ * logged): the agent closes; WireGuard moves to the relay at once if
+ * the remote is there, else loses its endpoint.  After an event the
+ * guard offers again from 800 ms; an agent that found nothing leaves
+ * the guard on its course.
  */
 static void
-conn_lost(struct ice_conn *c, const char *why)
+conn_lost(struct ice_conn *c, const char *why, int event)
 {
 	struct sockaddr_storage	none;
 	int			was = c->connected;
@@ -531,12 +766,17 @@ conn_lost(struct ice_conn *c, const char *why)
 	if (why != NULL)
 		log_info("peer %s: %s", c->name, why);
 	conn_agent_close(c);
-	if (was) {
-		memset(&none, 0, sizeof(none));
-		conn_endpoint(c, &none);
+	if (c->relay_up && !c->relay_active)
+		conn_relay_activate(c, 1);
+	else if (!c->relay_active) {
+		if (was) {
+			memset(&none, 0, sizeof(none));
+			conn_endpoint(c, &none);
+		}
+		conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
 	}
-	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
-	conn_guard_restart(c);
+	if (event)
+		conn_guard_restart(c);
 }
 
 static void
@@ -546,8 +786,10 @@ conn_close_later(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	conn_lost(c, c->connected ? "ICE connection lost" :
-	    "ICE found no working pair");
+	if (c->connected)
+		conn_lost(c, "ICE connection lost", 1);
+	else
+		conn_lost(c, "ICE found no working pair", 0);
 }
 
 static void
@@ -583,11 +825,15 @@ ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st, time_t now)
 	int64_t	hs = st->last_handshake;
 
 	c->last_hs = hs;
-	if (!c->connected || c->watch_next == 0 || now < c->watch_next)
+	if ((!c->connected && !c->relay_active) || c->watch_next == 0 ||
+	    now < c->watch_next)
 		return;
 	if (hs == 0 || hs == c->watch_base || now - hs > CONN_WATCH_PERIOD ||
 	    hs > now + 1) {
-		conn_lost(c, "WireGuard handshake timeout");
+		if (c->relay_active)
+			conn_relay_down(c, "WireGuard handshake timeout");
+		else
+			conn_lost(c, "WireGuard handshake timeout", 1);
 		return;
 	}
 	c->watch_base = hs;
@@ -606,6 +852,11 @@ ice_conn_show(struct ice_conn *c, struct ctl_peer *cp)
 	cp->state = c->state;
 	cp->conn_type = c->conn_type;
 	cp->last_update = c->last_update;
+	if (c->relay_active) {
+		strlcpy(cp->relay_address, ice_relay_url(c->relay),
+		    sizeof(cp->relay_address));
+		return;
+	}
 	if (!c->connected)
 		return;
 	(void)ice_agent_selected(c->agent, &c->sel);

@@ -248,6 +248,16 @@ static const struct sandbox_rule rules_udp[] = {
 };
 
 /*
+ * ice: ws.c gives each relay connection a libcurl multi handle of its
+ * own, made when the relay is dialled; libcurl makes the handle's
+ * wake-up pair with socketpair(2).  Two connected AF_UNIX sockets reach
+ * nothing outside the process.
+ */
+static const struct sandbox_rule rules_socketpair[] = {
+	ALLOW1(socketpair, ARG_EQ(0, AF_UNIX)),
+};
+
+/*
  * metrics and control: accept connections on the listening socket the
  * parent bound (Prometheus, the control socket).
  */
@@ -323,6 +333,7 @@ static const struct sandbox_rule rules_sanitizer_openat[] = {
 static const struct sandbox_group group_common = GROUP(rules_common);
 static const struct sandbox_group group_tcp = GROUP(rules_tcp);
 static const struct sandbox_group group_udp = GROUP(rules_udp);
+static const struct sandbox_group group_socketpair = GROUP(rules_socketpair);
 static const struct sandbox_group group_accept = GROUP(rules_accept);
 static const struct sandbox_group group_peercred = GROUP(rules_peercred);
 static const struct sandbox_group group_resolver = GROUP(rules_resolver);
@@ -351,11 +362,11 @@ __lsan_is_turned_off(void)
 #endif
 
 /* The list of each child, ended by NULL. */
-static const struct sandbox_group *const sandbox_lists[PROC_MAX][6] = {
+static const struct sandbox_group *const sandbox_lists[PROC_MAX][7] = {
 	[PROC_MGMT] =	 { &group_common, &group_tcp, SANITIZER },
 	[PROC_SIGNAL] =	 { &group_common, &group_tcp, SANITIZER },
 	[PROC_ICE] =	 { &group_common, &group_tcp, &group_udp,
-			   SANITIZER },
+			   &group_socketpair, SANITIZER },
 	[PROC_METRICS] = { &group_common, &group_tcp, &group_accept,
 			   SANITIZER },
 	[PROC_CONTROL] = { &group_common, &group_accept, &group_peercred,

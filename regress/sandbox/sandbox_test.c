@@ -136,6 +136,7 @@ static int	act_socket_udp(enum nbd_proc);
 static int	act_socket_udp6(enum nbd_proc);
 static int	act_socket_sctp(enum nbd_proc);
 static int	act_socketpair(enum nbd_proc);
+static int	act_socketpair_inet(enum nbd_proc);
 static int	act_connect(enum nbd_proc);
 static int	act_bind(enum nbd_proc);
 static int	act_listen(enum nbd_proc);
@@ -206,7 +207,10 @@ static const struct action actions[] = {
 	    act_socket_udp6, KILLED, P(PROC_ICE) | P(PROC_DNS), ALLOWED),
 	ACT("socket-sctp", "socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP)",
 	    act_socket_sctp, KILLED),
-	ACT("socketpair", "socketpair", act_socketpair, KILLED),
+	ACT2("socketpair", "socketpair(AF_UNIX)", act_socketpair, KILLED,
+	    P(PROC_ICE), ALLOWED),
+	ACT("socketpair-inet", "socketpair(AF_INET)", act_socketpair_inet,
+	    KILLED),
 	ACT2("connect", "connect", act_connect, KILLED,
 	    TCP_PROCS | P(PROC_DNS), REFUSED(EBADF)),
 	ACT2("bind", "bind", act_bind, KILLED, P(PROC_ICE), REFUSED(EBADF)),
@@ -719,6 +723,20 @@ act_socketpair(enum nbd_proc proc)
 
 	(void)proc;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1)
+		return errno;
+	close(sp[0]);
+	close(sp[1]);
+	return 0;
+}
+
+/* ice may make AF_UNIX pairs (libcurl's wake-up pair), nothing else. */
+static int
+act_socketpair_inet(enum nbd_proc proc)
+{
+	int	 sp[2];
+
+	(void)proc;
+	if (socketpair(AF_INET, SOCK_STREAM, 0, sp) == -1)
 		return errno;
 	close(sp[0]);
 	close(sp[1]);
