@@ -1,7 +1,9 @@
 #!/bin/bash
-# Two relay servers, rel://10.213.0.1 and rel://10.213.0.2, both named
-# by management; two daemons behind symmetric NATs with UDP between
-# them dropped and no TURN.  While they start, a reaches only the first
+# Two relay servers, both named by management: rel://10.213.0.1 (plain)
+# and rels://relay2.test, TLS with a certificate made here for that
+# name, which the daemons' /etc/hosts puts at 10.213.0.2 and their CA
+# bundle holds alone.  Two daemons behind symmetric NATs with UDP
+# between them dropped and no TURN.  While they start, a reaches only the first
 # relay and b only the second, so their home relays differ.  They meet
 # on the controller's home: the other side connects to it as a foreign
 # relay, from the address in the controller's offer, and both are
@@ -15,16 +17,27 @@ if [ ! -f "$RELAYSERVER" ]; then
 	exit 0
 fi
 P2P_NO_TURN=1
-R1=rel://$HUBIP:$RELAYPORT R2=rel://$ALTIP:$RELAYPORT
+need_cmd openssl
+R1=rel://$HUBIP:$RELAYPORT R2=rels://relay2.test:$RELAYPORT
 P2P_RELAYS="$R1 $R2"
 p2p_setup
 p2p_relay_start relay1 "$HUBIP" || { notok "relay server 1 starts"; finish; }
-p2p_relay_start relay2 "$ALTIP" || { notok "relay server 2 starts"; finish; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+    -nodes -days 1 -subj /CN=relay2.test \
+    -addext subjectAltName=DNS:relay2.test -keyout "$tmp/key.pem" \
+    -out "$tmp/cert.pem" 2>/dev/null
+p2p_relay_start relay2 "$ALTIP" --tls-cert "$tmp/cert.pem" \
+    --tls-key "$tmp/key.pem" --instance-url "$R2" ||
+    { notok "relay server 2 (TLS) starts"; finish; }
 
 p2p_router ra symmetric
 p2p_router rb symmetric
 p2p_new a ra
 p2p_new b rb
+for n in a b; do
+	nbd_etc "$n" "$tmp/cert.pem"
+	echo "$ALTIP relay2.test" >>"/etc/netns/${NSOF[$n]}/hosts"
+done
 p2p_block_udp ra rb
 # TCP from a's router to relay 2 and from b's to relay 1 refused.
 ip netns exec "$hub" nft -f - <<EOF || { notok "hub: relay filter"; finish; }
