@@ -29,7 +29,7 @@ IPERF_TIME=${IPERF_TIME:-10}
 BENCH_RESULTS=${BENCH_RESULTS:-/tmp}
 csv=$BENCH_RESULTS/relay_bench-$(date +%Y%m%d-%H%M%S).csv
 
-p2p_need
+p2p_need_relay
 if ! command -v iperf3 >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q iperf3 \
 	    >/dev/null || { echo "cannot install iperf3" >&2; exit 1; }

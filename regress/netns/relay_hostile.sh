@@ -9,11 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/mgmt.subr"
 . "$(dirname "$0")/p2p.subr"
-p2p_need
-if [ ! -f "$RELAYSERVER" ]; then
-	skip "$(basename "$0"): the test relay server is missing"
-	exit 0
-fi
+p2p_need_relay
 R=rel://$HUBIP:$RELAYPORT
 P2P_RELAYS=$R
 p2p_setup
