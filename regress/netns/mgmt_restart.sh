@@ -25,7 +25,12 @@ mgmt_error() { nbd_js "$1" 's["management"]["error"]'; }
 serial() { srv s '{"cmd": "state"}' "r['serial']"; }
 calls() { srv s '{"cmd": "state"}' "r['calls'].get('$1', 0)"; }
 status_serial() { nbd_js "$1" 's["networkSerial"]'; }
-same() { test "$1" = "$2"; }
+# same NOW BEFORE: equal, or the difference shown as comment lines.
+same() {
+	[ "$1" = "$2" ] && return 0
+	diff <(printf '%s\n' "$2") <(printf '%s\n' "$1") | sed 's/^/# /'
+	return 1
+}
 is_state() { test "$(daemon_status "$1")" = "$2"; }
 status_says() { nbd_ctl "$1" show status | grep -Eq "$2"; }
 in_sync() {
