@@ -23,7 +23,7 @@ DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	conntrack
 
 .PHONY: all clean install check regress fuzz lint deps deps-test \
-	apt-install demo demo-stop $(SUBDIRS)
+	apt-install demo demo-stop bench $(SUBDIRS)
 
 all: $(SUBDIRS)
 
@@ -55,6 +55,11 @@ check: deps-test
 
 regress: all
 	$(MAKE) -C regress
+
+# Not part of check: netbirdd against Nebula and WireGuard by hand.
+bench: deps-test
+	$(MAKE) all
+	$(MAKE) -C regress/bench bench-compare
 
 fuzz: common
 	$(MAKE) -C regress/fuzz

@@ -38,6 +38,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../netns/mgmt.subr"
 . "$(dirname "$0")/../netns/p2p.subr"
+. "$(dirname "$0")/bench.subr"
 
 RUNS=${RUNS:-10}
 MESH_N=${MESH_N:-10}
@@ -48,95 +49,13 @@ BENCH_RESULTS=${BENCH_RESULTS:-/tmp}
 csv=$BENCH_RESULTS/p2p_bench-$(date +%Y%m%d-%H%M%S).csv
 
 p2p_need
-if ! command -v iperf3 >/dev/null 2>&1; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q iperf3 \
-	    >/dev/null || { echo "cannot install iperf3" >&2; exit 1; }
-fi
+bench_need_iperf3 || exit 1
 mkdir -p "$BENCH_RESULTS" || exit 1
 p2p_setup
-WGP_PIDS=
 trap 'plain_wg_stop; p2p_cleanup' EXIT
 echo "what,path,run,value,unit" >"$csv"
 
-# Every line of a daemon's stderr, with the time it arrived in front.
-TS_PY='
-import os, sys, time
-out = open(sys.argv[1], "ab", buffering=0)
-rest = b""
-while True:
-    data = os.read(0, 65536)
-    if not data:
-        break
-    t = b"%.6f " % time.time()
-    rest += data
-    lines = rest.split(b"\n")
-    rest = lines.pop()
-    out.write(b"".join(t + l + b"\n" for l in lines))
-if rest:
-    out.write(b"%.6f " % time.time() + rest + b"\n")
-'
-
-# The earliest handshake time (ns since the epoch) of any peer on a
-# wireguard-go interface, from its UAPI socket; 0 if none yet.
-HS_PY='
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b"get=1\n\n")
-data = b""
-while not data.endswith(b"\n\n"):
-    d = s.recv(65536)
-    if not d:
-        break
-    data += d
-sec, best = 0, 0
-for line in data.decode().splitlines():
-    k, _, v = line.partition("=")
-    if k == "last_handshake_time_sec":
-        sec = int(v)
-    elif k == "last_handshake_time_nsec":
-        t = sec * 10**9 + int(v)
-        if t and (not best or t < best):
-            best = t
-print(best)
-'
-
-now_ns() { date +%s%N; }
 sample() { echo "$1,$2,$3,$4,$5" >>"$csv"; }
-
-# bench_start NAME: nbd_start, with a timestamped log.
-bench_start() {
-	local d=${DIROF[$1]}
-	ip netns exec "${NSOF[$1]}" unshare --uts sh -c \
-	    'hostname "$1" && exec "$2" -d -v -f "$3" -s "$4"' sh \
-	    "peer-$1" "$NETBIRDD" "$d/netbirdd.conf" "$d/sock" \
-	    2> >("$PYTHON" -c "$TS_PY" "$d/log") &
-	PIDOF[$1]=$!
-}
-
-# bench_drop NAME...: stop the daemons, forget them on the server,
-# remove their namespaces (and routers, named in ROUTERS).
-bench_drop() {
-	local n key r
-	for n in "$@"; do
-		key=$(nbd_pub "$n")
-		nbd_stop "$n"
-		[ -n "$key" ] && srv s "{\"cmd\": \"remove_peer\", \"key\": \"$key\"}" \
-		    >/dev/null
-		ip netns del "${NSOF[$n]}" 2>/dev/null
-		rm -f "/var/run/wireguard/${IFOF[$n]}.sock"
-		unset "NSOF[$n]" "DIROF[$n]" "IFOF[$n]"
-	done
-	for r in $ROUTERS; do
-		ip netns del "${RNS[$r]}" 2>/dev/null
-		unset "RNS[$r]"
-	done
-	ROUTERS=
-}
-
-hs_ns() { "$PYTHON" -c "$HS_PY" "/var/run/wireguard/${IFOF[$1]}.sock" 2>/dev/null; }
-has_hs() { local t; t=$(hs_ns "$1") && [ "${t:-0}" != 0 ]; }
 
 # first_answer_ns NAME...: the time of the first "answer, session" line
 # in their logs, in ns.
@@ -149,23 +68,6 @@ first_answer_ns() {
 }
 
 # --- two daemons, one path ------------------------------------------------
-
-# topo PATH A B: the namespaces (and routers) of one run.
-topo() {
-	case $1 in
-	lan)
-		p2p_new "$2" && p2p_new "$3" ;;
-	cone)
-		p2p_router "r$2" cone && p2p_router "r$3" cone &&
-		    p2p_new "$2" "r$2" && p2p_new "$3" "r$3"
-		ROUTERS="r$2 r$3" ;;
-	turn)
-		p2p_router "r$2" symmetric && p2p_router "r$3" symmetric &&
-		    p2p_new "$2" "r$2" && p2p_new "$3" "r$3" &&
-		    p2p_block_udp "r$2" "r$3"
-		ROUTERS="r$2 r$3" ;;
-	esac
-}
 
 either_hs() { has_hs "$1" || has_hs "$2"; }
 
@@ -252,60 +154,6 @@ done
 
 # --- throughput -----------------------------------------------------------
 
-# iperf FROM TO-ADDRESS: Mbit/s received, TCP, IPERF_TIME seconds.
-iperf() {
-	local out
-	ip netns exec "${NSOF[$1]}" timeout $((IPERF_TIME + 20)) iperf3 \
-	    -c "$2" -t "$IPERF_TIME" -J >"$tmp/iperf.json" 2>/dev/null
-	"$PYTHON" -c 'import json, sys
-r = json.load(open(sys.argv[1]))
-print("%.1f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))' \
-	    "$tmp/iperf.json" 2>/dev/null
-}
-
-# iperf_server NAME ADDRESS: a one-shot iperf3 server.
-iperf_server() {
-	p2p_bg "${NSOF[$1]}" iperf3 -s -1 -B "$2" >/dev/null 2>&1
-	wait_until 5 sh -c "ip netns exec ${NSOF[$1]} ss -Hltn src $2:5201 |
-	    grep -q ."
-}
-
-# plain_wg A B MTU: wireguard-go "wgp" in each, port 51900, keys made
-# here, 10.250.0.1 and .2; the PIDs in WGP_PIDS.
-plain_wg() {
-	local a=$1 b=$2 ka kb n i=1
-	ka=$(wg genkey) kb=$(wg genkey)
-	for n in "$a" "$b"; do
-		ip netns exec "${NSOF[$n]}" env WG_PROCESS_FOREGROUND=1 \
-		    WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-		    LOG_LEVEL=error wireguard-go "wgp$$$i" \
-		    >/dev/null 2>&1 &
-		WGP_PIDS="$WGP_PIDS $!"
-		i=$((i + 1))
-	done
-	wait_until 10 test -S "/var/run/wireguard/wgp$$1.sock" || return 1
-	wait_until 10 test -S "/var/run/wireguard/wgp$$2.sock" || return 1
-	wg_one "$a" "wgp$$1" "$ka" "$kb" 10.250.0.1 10.250.0.2 \
-	    "${ADDROF[$b]}" "$3" &&
-	    wg_one "$b" "wgp$$2" "$kb" "$ka" 10.250.0.2 10.250.0.1 \
-	    "${ADDROF[$a]}" "$3"
-}
-wg_one() {
-	local ns=${NSOF[$1]}
-	ip netns exec "$ns" wg set "$2" private-key <(echo "$3") \
-	    listen-port 51900 peer "$(echo "$4" | wg pubkey)" \
-	    allowed-ips "$6/32" endpoint "$7:51900" &&
-	    ip -n "$ns" addr add "$5/24" dev "$2" &&
-	    ip -n "$ns" link set "$2" mtu "$8" up
-}
-plain_wg_stop() {
-	local p
-	for p in $WGP_PIDS; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	WGP_PIDS=
-	rm -f "/var/run/wireguard/wgp$$1.sock" "/var/run/wireguard/wgp$$2.sock"
-}
 declare -A TPUT
 p2p_new ta
 p2p_new tb

@@ -23,6 +23,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../netns/mgmt.subr"
 . "$(dirname "$0")/../netns/p2p.subr"
+. "$(dirname "$0")/bench.subr"
 
 RUNS=${RUNS:-5}
 IPERF_TIME=${IPERF_TIME:-10}
@@ -30,10 +31,7 @@ BENCH_RESULTS=${BENCH_RESULTS:-/tmp}
 csv=$BENCH_RESULTS/relay_bench-$(date +%Y%m%d-%H%M%S).csv
 
 p2p_need_relay
-if ! command -v iperf3 >/dev/null 2>&1; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q iperf3 \
-	    >/dev/null || { echo "cannot install iperf3" >&2; exit 1; }
-fi
+bench_need_iperf3 || exit 1
 mkdir -p "$BENCH_RESULTS" || exit 1
 P2P_NO_TURN=1
 P2P_RELAYS="rel://$HUBIP:$RELAYPORT"
@@ -41,17 +39,6 @@ p2p_setup
 p2p_relay_start relay "$HUBIP" || { echo "relay server" >&2; exit 1; }
 echo "what,run,value,unit" >"$csv"
 sample() { echo "$1,$2,$3,$4" >>"$csv"; }
-now_ns() { date +%s%N; }
-
-# cpu_ticks PID...: user + system clock ticks of the processes.
-cpu_ticks() {
-	local p t=0
-	for p in "$@"; do
-		set -- $(awk '{ print $14, $15 }' "/proc/$p/stat" 2>/dev/null)
-		t=$((t + ${1:-0} + ${2:-0}))
-	done
-	echo "$t"
-}
 ice_pid() { nbd_procs "$1" | awk '/netbirdd: ice/ { print $1 }'; }
 
 # rtt A IP: average ping round trip in ms, 20 pings.
@@ -60,7 +47,7 @@ rtt() {
 	    sed -nE 's|.* = [0-9.]+/([0-9.]+)/.*|\1|p'
 }
 
-# iperf A B IP: MBITS gets the Mbit/s from A to B's IP, ICECPU and
+# iperf A B IP (not bench.subr's): MBITS gets the Mbit/s from A to B's IP, ICECPU and
 # RELAYCPU the CPU seconds of the ice processes and of the relay server
 # meanwhile.
 iperf() {
