@@ -523,10 +523,21 @@ srv_on_message(void *arg, const uint8_t *buf, size_t len)
 		srv_ready_message(s, &m);
 }
 
+/* A relay closes on a token it refuses, without a word (6.5). */
 static void
 srv_on_closed(void *arg, const char *why)
 {
-	srv_fail(arg, why);
+	struct relay_srv	*s = arg;
+	char			 reason[256];
+
+	if (s->state == SRV_AUTH) {
+		(void)snprintf(reason, sizeof(reason), "%s before answering "
+		    "our Auth: is the relay token from management refused?",
+		    why);
+		srv_fail(s, reason);
+		return;
+	}
+	srv_fail(s, why);
 }
 
 static void

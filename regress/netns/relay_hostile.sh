@@ -60,5 +60,17 @@ hostile close 'connection closed by the server' 15
 hostile badauthresp 'bad message: empty instance URL' 15
 hostile noauthresp 'no AuthResponse within 8 s' 20
 hostile nohealth 'no health check for 35 s' 50
+
+# A relay with another secret refuses our token and closes without a
+# word: the line says what that probably means.
+line=$(p2p_loglines a)
+p2p_relay_start relay "$HUBIP" --secret not-managements ||
+    notok "relay server with another secret starts"
+nbd_up a
+check "another secret: a says its token is probably refused" \
+    wait_until 15 sh -c "tail -n +$((line + 1)) ${DIROF[a]}/log |
+    grep -q 'relay $R: .*before answering our Auth: is the relay token from management refused?'"
+nbd_stop_check a
+p2p_relay_stop relay
 nbd_stop_check b
 finish
