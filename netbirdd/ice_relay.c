@@ -123,6 +123,7 @@ static void	 relay_home_drop(void);
 static struct relay_srv *srv_new(const char *, const struct relay_url *,
 		    int);
 static void	 srv_free(struct relay_srv *);
+static void	 srv_disconnect(struct relay_srv *, const char *, int);
 static struct relay_srv *srv_find(const char *);
 static void	 srv_connect(struct relay_srv *);
 static void	 srv_resolved(void *, const struct sockaddr_storage *, size_t);
@@ -167,7 +168,6 @@ static struct {
 	struct backoff		 backoff;
 	void			(*on_change)(void *);
 	void			*on_change_arg;
-	uint64_t		 unknown_rx;	/* Transport from nobody */
 } rl;
 
 /* Before the sandbox: libcurl and the CA bundle for WebSocket. */
@@ -355,25 +355,38 @@ srv_new(const char *url, const struct relay_url *u, int role)
 static void
 srv_free(struct relay_srv *s)
 {
-	struct relay_peer	*p;
-	uint8_t			 m[RELAY_HDR_LEN];
-
-	while ((p = TAILQ_FIRST(&s->peers)) != NULL)
-		peer_down(p, "relay connection closed");
-	if (s->ws != NULL) {
-		if (s->state == SRV_READY &&
-		    relay_msg_header(m, sizeof(m), RELAY_CLOSE) != 0)
-			(void)ws_conn_send(s->ws, m, sizeof(m));
-		ws_conn_free(s->ws);
-	}
-	ice_net_resolve_cancel(s->qid);
-	evtimer_del(&s->timer_ev);
-	evtimer_del(&s->hc_ev);
+	srv_disconnect(s, "relay connection closed", 1);
 	evtimer_del(&s->idle_ev);
 	TAILQ_REMOVE(&rl.srvs, s, entry);
 	if (rl.home == s)
 		rl.home = NULL;
 	free(s);
+}
+
+/*
+ * The peers are told why, the connection (after a Close, if asked and
+ * ready), its lookup and its timers go; the server stays, idle.
+ */
+static void
+srv_disconnect(struct relay_srv *s, const char *why, int say_close)
+{
+	struct relay_peer	*p;
+	uint8_t			 m[RELAY_HDR_LEN];
+
+	while ((p = TAILQ_FIRST(&s->peers)) != NULL)
+		peer_down(p, why);
+	if (s->ws != NULL) {
+		if (say_close && s->state == SRV_READY &&
+		    relay_msg_header(m, sizeof(m), RELAY_CLOSE) != 0)
+			(void)ws_conn_send(s->ws, m, sizeof(m));
+		ws_conn_free(s->ws);
+		s->ws = NULL;
+	}
+	ice_net_resolve_cancel(s->qid);
+	s->qid = 0;
+	evtimer_del(&s->timer_ev);
+	evtimer_del(&s->hc_ev);
+	s->state = SRV_IDLE;
 }
 
 /* A server by the URL a peer gave: its instance URL or the one dialled. */
@@ -583,10 +596,8 @@ srv_ready_message(struct relay_srv *s, const struct relay_msg *m)
 
 	switch (m->type) {
 	case RELAY_TRANSPORT:
-		if ((p = srv_peer(s, m->peer.id)) == NULL || !p->online) {
-			rl.unknown_rx++;
+		if ((p = srv_peer(s, m->peer.id)) == NULL || !p->online)
 			return;
-		}
 		p->cb->recv(p->arg, m->payload, m->payload_len);
 		break;
 	case RELAY_HEALTH:
@@ -639,23 +650,12 @@ srv_peers_state(struct relay_srv *s, const struct relay_msg *m)
 static void
 srv_fail(struct relay_srv *s, const char *why)
 {
-	struct relay_peer	*p;
-	int			 stable;
+	int	stable;
 
 	stable = s->state == SRV_READY &&
 	    time(NULL) - s->ready_at >= RELAY_STABLE_SEC;
 	log_warnx("relay %s: %s", s->url, why);
-	while ((p = TAILQ_FIRST(&s->peers)) != NULL)
-		peer_down(p, "relay connection lost");
-	if (s->ws != NULL) {
-		ws_conn_free(s->ws);
-		s->ws = NULL;
-	}
-	ice_net_resolve_cancel(s->qid);
-	s->qid = 0;
-	evtimer_del(&s->timer_ev);
-	evtimer_del(&s->hc_ev);
-	s->state = SRV_IDLE;
+	srv_disconnect(s, "relay connection lost", 0);
 	s->instance[0] = '\0';
 	memset(&s->first, 0, sizeof(s->first));
 	if (s->role == SRV_HOME && stable) {
