@@ -71,6 +71,7 @@ static const struct proc_child control_proc = {
 	.dispatch = {
 		[PROC_PARENT] = control_dispatch_parent,
 		[PROC_ICE] = control_relay,
+		[PROC_METRICS] = control_relay,
 	},
 };
 
@@ -84,18 +85,28 @@ static const struct {
 	{ IMSG_CTL_SHOW_PEERS,	0,				PROC_ICE },
 	{ IMSG_CTL_LOG_VERBOSE,	sizeof(struct ctl_verbose),	PROC_PARENT },
 	{ IMSG_CTL_RELOAD,	0,				PROC_PARENT },
+	{ IMSG_CTL_SHOW_RELAYS,	0,				PROC_ICE },
+	{ IMSG_CTL_SHOW_METRICS, sizeof(struct ctl_metrics_req), PROC_METRICS },
+	{ IMSG_CTL_SHOW_CONFIG,	0,				PROC_PARENT },
+	{ IMSG_CTL_SHOW_NETMAP,	0,				PROC_PARENT },
 };
 
-/* What an owner may answer with; PROC_MAX: any owner. */
+/*
+ * What an owner may answer with; PROC_MAX: any owner.  A len of 0 with
+ * variable set: 1 to that many bytes.
+ */
 static const struct {
 	uint32_t	type;
 	size_t		len;
 	enum nbd_proc	from;
+	int		variable;
 } ctl_replies[] = {
-	{ IMSG_CTL_SHOW_STATUS,	sizeof(struct ctl_status),	PROC_PARENT },
-	{ IMSG_CTL_SHOW_PEER,	sizeof(struct ctl_peer),	PROC_ICE },
-	{ IMSG_CTL_RESULT,	sizeof(struct ctl_result),	PROC_MAX },
-	{ IMSG_CTL_END,		0,				PROC_MAX },
+	{ IMSG_CTL_SHOW_STATUS,	sizeof(struct ctl_status),	PROC_PARENT, 0 },
+	{ IMSG_CTL_SHOW_PEER,	sizeof(struct ctl_peer),	PROC_ICE, 0 },
+	{ IMSG_CTL_SHOW_RELAY,	sizeof(struct ctl_relay),	PROC_ICE, 0 },
+	{ IMSG_CTL_TEXT,	CTL_TEXT_MAX,			PROC_MAX, 1 },
+	{ IMSG_CTL_RESULT,	sizeof(struct ctl_result),	PROC_MAX, 0 },
+	{ IMSG_CTL_END,		0,				PROC_MAX, 0 },
 };
 
 static TAILQ_HEAD(, ctl_conn) ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
@@ -152,6 +163,8 @@ control_reply_valid(uint32_t type, enum nbd_proc from, size_t len)
 		if (ctl_replies[i].from != PROC_MAX &&
 		    ctl_replies[i].from != from)
 			return 0;
+		if (ctl_replies[i].variable)
+			return len > 0 && len <= ctl_replies[i].len;
 		return len == ctl_replies[i].len;
 	}
 	return 0;

@@ -100,6 +100,26 @@ struct ctl_peer {
 	int32_t		conn_type;		/* enum ctl_conn_type */
 };
 
+/* IMSG_CTL_SHOW_RELAY reply, one per STUN, TURN or relay server */
+struct ctl_relay {
+	char		uri[CTL_URL_LEN];
+	char		error[CTL_MSG_LEN];	/* why it is unavailable */
+	char		transport[8];		/* "ws", "quic" or "" */
+	int32_t		available;		/* 1 yes, 0 no, -1 checking */
+};
+
+enum ctl_metrics_format {
+	CTL_METRICS_LINE,	/* InfluxDB line protocol, as pushed */
+	CTL_METRICS_PROM	/* Prometheus text exposition */
+};
+
+/* IMSG_CTL_SHOW_METRICS request */
+struct ctl_metrics_req {
+	int32_t		format;			/* enum ctl_metrics_format */
+};
+
+#define CTL_TEXT_MAX	8192	/* payload of one IMSG_CTL_TEXT */
+
 /* IMSG_CTL_LOG_VERBOSE request */
 struct ctl_verbose {
 	int32_t		level;			/* enum nbd_log_level */

@@ -79,7 +79,8 @@ static const struct {
 	{ PROC_SIGNAL,	PROC_ICE },	/* offers, answers, candidates */
 	{ PROC_ICE,	PROC_METRICS },	/* connection stage timings */
 	{ PROC_MGMT,	PROC_METRICS },	/* sync and login timings */
-	{ PROC_CONTROL,	PROC_ICE },	/* show peers */
+	{ PROC_CONTROL,	PROC_ICE },	/* show peers, show relays */
+	{ PROC_CONTROL,	PROC_METRICS },	/* show metrics */
 	{ PROC_MGMT,	PROC_DNS },	/* names of management, signal */
 	{ PROC_SIGNAL,	PROC_DNS },
 	{ PROC_ICE,	PROC_DNS },	/* STUN, TURN and relay servers */

@@ -112,10 +112,15 @@ enum imsg_type {
 	IMSG_HOST_ADDRS,	/* parent -> ice: struct nbd_host_addrs */
 	IMSG_PEERS_CONNECTED,	/* ice -> parent: struct nbd_peers_connected */
 
-	/* timings: mgmt|ice -> metrics */
-	IMSG_METRIC_STAGE,
-	IMSG_METRIC_SYNC,
-	IMSG_METRIC_LOGIN,
+	/* samples and gauges for the metrics process */
+	IMSG_MGMT_SYNC_DONE,	/* mgmt -> parent: struct nbd_sync_done */
+	IMSG_METRIC_SELF,	/* parent -> metrics: struct nbd_metric_self */
+	IMSG_METRIC_CONN,	/* ice -> metrics: struct nbd_metric_conn */
+	IMSG_METRIC_PEER,	/* ice -> metrics: struct nbd_metric_peer */
+	IMSG_METRIC_PEER_DEL,	/* ice -> metrics: struct nbd_key */
+	IMSG_METRIC_SYNC,	/* parent -> metrics: struct nbd_metric_sync */
+	IMSG_METRIC_LOGIN,	/* mgmt -> metrics: struct nbd_metric_login */
+	IMSG_METRIC_RSS,	/* parent -> metrics: struct nbd_metric_rss */
 
 	/*
 	 * Control.  netbirdctl -> control -> owner and back; the imsg
@@ -126,6 +131,13 @@ enum imsg_type {
 	IMSG_CTL_SHOW_PEER,
 	IMSG_CTL_LOG_VERBOSE,	/* owner: parent, which tells every child */
 	IMSG_CTL_RELOAD,	/* owner: parent */
+	IMSG_CTL_SHOW_RELAYS,	/* owner: ice; replies IMSG_CTL_SHOW_RELAY */
+	IMSG_CTL_SHOW_RELAY,
+	IMSG_CTL_SHOW_METRICS,	/* owner: metrics; struct ctl_metrics_req;
+				   replies IMSG_CTL_TEXT */
+	IMSG_CTL_SHOW_CONFIG,	/* owner: parent; secrets removed; TEXT */
+	IMSG_CTL_SHOW_NETMAP,	/* owner: parent; anonymised JSON; TEXT */
+	IMSG_CTL_TEXT,		/* 1..CTL_TEXT_MAX bytes of text */
 	IMSG_CTL_RESULT,	/* struct ctl_result; ends a reply */
 	IMSG_CTL_END,		/* ends a reply stream */
 
@@ -343,6 +355,73 @@ struct nbd_raw_socket {
 /* IMSG_PEERS_CONNECTED: for show status, sent when it changes */
 struct nbd_peers_connected {
 	uint32_t	n;
+};
+
+/* IMSG_MGMT_SYNC_DONE: all of one SyncResponse has been sent */
+struct nbd_sync_done {
+	int64_t		received;	/* CLOCK_MONOTONIC ns, when it came */
+	int64_t		decoded;	/* CLOCK_MONOTONIC ns, opened, parsed */
+};
+
+/* IMSG_METRIC_SELF: what the tags of every sample need */
+struct nbd_metric_self {
+	char		pubkey[CTL_KEY_LEN];
+	char		mgmt_url[CTL_URL_LEN];
+	char		version[32];
+};
+
+enum nbd_metric_conn_type {
+	NBD_METRIC_ICE_P2P,
+	NBD_METRIC_ICE_TURN,
+	NBD_METRIC_RELAY
+};
+
+/*
+ * IMSG_METRIC_CONN: one connection attempt that reached a WireGuard
+ * handshake.  Stage times are unix ns, 0 when the stage was not seen.
+ */
+struct nbd_metric_conn {
+	struct nbd_key	peer;
+	int32_t		conn_type;	/* enum nbd_metric_conn_type */
+	int32_t		reconnection;	/* attempt_type */
+	int64_t		signaling;	/* first OFFER/ANSWER received */
+	int64_t		ready;		/* first transport configured */
+	int64_t		handshake;	/* first WireGuard handshake */
+};
+
+/* IMSG_METRIC_PEER: a peer's state, when it changes */
+struct nbd_metric_peer {
+	struct nbd_key	peer;
+	int32_t		state;		/* enum ctl_peer_state */
+	int32_t		conn_type;	/* enum ctl_conn_type */
+	uint64_t	rx_bytes;
+	uint64_t	tx_bytes;
+};
+
+#define NBD_SYNC_PHASES_MAX	16
+#define NBD_PHASE_NAME_LEN	24
+
+/* IMSG_METRIC_SYNC: one SyncResponse handled; ns */
+struct nbd_metric_sync {
+	int64_t		when;		/* unix ns */
+	int64_t		duration;
+	uint32_t	nphases;
+	struct {
+		char	name[NBD_PHASE_NAME_LEN];
+		int64_t	duration;
+	} phase[NBD_SYNC_PHASES_MAX];
+};
+
+/* IMSG_METRIC_LOGIN: one Login call, ns */
+struct nbd_metric_login {
+	int64_t		when;		/* unix ns */
+	int64_t		duration;
+	int32_t		success;
+};
+
+/* IMSG_METRIC_RSS: resident memory of each process, bytes */
+struct nbd_metric_rss {
+	uint64_t	rss[PROC_MAX];	/* by enum nbd_proc; 0: unknown */
 };
 
 #define NBD_HOST_ADDRS_MAX	32
