@@ -15,7 +15,7 @@ UNITDIR	?= /etc/systemd/system
 DEPS_BUILD = build-essential pkg-config byacc libevent-dev libmnl-dev \
 	libsodium-dev libnice-dev libprotobuf-c-dev protobuf-c-compiler \
 	libcurl4-openssl-dev libbsd-dev libseccomp-dev clang libprotobuf-dev \
-	libclang-rt-14-dev mandoc libssl-dev
+	libclang-rt-14-dev mandoc libssl-dev zlib1g-dev
 DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	iputils-ping python3 python3-grpcio python3-protobuf python3-nacl \
 	protobuf-compiler-grpc protobuf-compiler strace openssl \
