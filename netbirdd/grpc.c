@@ -61,6 +61,7 @@
 #include <event.h>
 
 #include "log.h"
+#include "curlev.h"
 #include "grpc.h"
 
 #define GRPC_CONNECT_TIMEOUT_MS	30000
@@ -73,11 +74,6 @@
 #define GRPC_READ_SHRINK	(256 * 1024)
 #define GRPC_HEADERS_MS		15000	/* GRPC_BIDI: see ev_watch */
 #define GRPC_RECV_BUFFER	(64 * 1024)	/* see the note above */
-
-struct grpc_sock {
-	struct event	*ev;
-	curl_socket_t	 fd;
-};
 
 struct grpc_hdr {
 	char		*name;
@@ -134,26 +130,20 @@ struct grpc_call {
 
 static struct {
 	struct event_base	*base;
-	CURLM			*multi;
-	struct event		*timer;
+	struct curlev		 cv;
 	struct event		*reap;
 	uint8_t			*ca;
 	size_t			 calen;
 	struct curl_slist	*resolve;
 	struct grpc_calls	 calls;
 	struct grpc_calls	 dead;
-	int			 in_curl;
 	int			 h2c_reuse;
 } grpc;
 
 static int	 frame_grow(struct grpc_frame_reader *, size_t);
 static int	 frame_header(struct grpc_frame_reader *);
-static int	 sock_cb(CURL *, curl_socket_t, int, void *, void *);
-static int	 timer_cb(CURLM *, long, void *);
-static void	 ev_sock(int, short, void *);
-static void	 ev_timer(int, short, void *);
 static void	 ev_reap(int, short, void *);
-static void	 multi_action(curl_socket_t, int);
+static void	 multi_action(void *, CURLMcode);
 static void	 multi_done(void);
 static void	 call_finish(struct grpc_call *, CURLcode);
 static void	 call_status(struct grpc_call *, CURLcode, int *,
@@ -406,7 +396,7 @@ grpc_code_name(int code)
 int
 grpc_init(struct event_base *base, const void *ca, size_t calen)
 {
-	if (grpc.multi != NULL)
+	if (grpc.cv.multi != NULL)
 		fatalx("%s: called twice", __func__);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_warnx("%s: curl_global_init failed", __func__);
@@ -415,14 +405,11 @@ grpc_init(struct event_base *base, const void *ca, size_t calen)
 	grpc.base = base;
 	TAILQ_INIT(&grpc.calls);
 	TAILQ_INIT(&grpc.dead);
-	if ((grpc.multi = curl_multi_init()) == NULL)
-		fatalx("%s: curl_multi_init", __func__);
-	if ((grpc.timer = evtimer_new(base, ev_timer, NULL)) == NULL ||
-	    (grpc.reap = event_new(base, -1, 0, ev_reap, NULL)) == NULL)
+	curlev_init(&grpc.cv, base, multi_action, NULL);
+	if ((grpc.reap = event_new(base, -1, 0, ev_reap, NULL)) == NULL)
 		fatal("%s: event_new", __func__);
-	curl_multi_setopt(grpc.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(grpc.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(grpc.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(grpc.cv.multi, CURLMOPT_PIPELINING,
+	    CURLPIPE_MULTIPLEX);
 	grpc.h2c_reuse = curl_version_info(CURLVERSION_NOW)->version_num >=
 	    0x080000;
 	if (ca != NULL && calen > 0) {
@@ -439,14 +426,13 @@ grpc_shutdown(void)
 {
 	struct grpc_call	*c;
 
-	if (grpc.multi == NULL)
+	if (grpc.cv.multi == NULL)
 		return;
 	while ((c = TAILQ_FIRST(&grpc.calls)) != NULL)
 		call_free(c);
 	while ((c = TAILQ_FIRST(&grpc.dead)) != NULL)
 		call_free(c);
-	curl_multi_cleanup(grpc.multi);
-	event_free(grpc.timer);
+	curlev_clear(&grpc.cv);
 	event_free(grpc.reap);
 	curl_slist_free_all(grpc.resolve);
 	free(grpc.ca);
@@ -510,92 +496,11 @@ grpc_set_resolve(const char *host, uint16_t port, const char *const *addrs,
 	return -1;
 }
 
-/*
- * libevent <-> libcurl.
- */
-
-static int
-sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-	struct grpc_sock	*s = sockp;
-	short			 ev = EV_PERSIST;
-
-	(void)easy;
-	(void)arg;
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			event_free(s->ev);
-			free(s);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= EV_WRITE;
-	if (s == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			fatal("%s", __func__);
-		s->fd = fd;
-		curl_multi_assign(grpc.multi, fd, s);
-	} else
-		event_free(s->ev);
-	if ((s->ev = event_new(grpc.base, fd, ev, ev_sock, s)) == NULL)
-		fatal("%s: event_new", __func__);
-	if (event_add(s->ev, NULL) == -1)
-		fatal("%s: event_add", __func__);
-	return 0;
-}
-
-static int
-timer_cb(CURLM *multi, long ms, void *arg)
-{
-	struct timeval	tv;
-
-	(void)multi;
-	(void)arg;
-	if (ms < 0) {
-		evtimer_del(grpc.timer);
-		return 0;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if (evtimer_add(grpc.timer, &tv) == -1)
-		fatal("%s: evtimer_add", __func__);
-	return 0;
-}
-
+/* After libcurl has run: finished calls, then the ones to free. */
 static void
-ev_sock(int fd, short ev, void *arg)
+multi_action(void *arg, CURLMcode rc)
 {
-	int	flags = 0;
-
 	(void)arg;
-	if (ev & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (ev & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	multi_action(fd, flags);
-}
-
-static void
-ev_timer(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	multi_action(CURL_SOCKET_TIMEOUT, 0);
-}
-
-static void
-multi_action(curl_socket_t fd, int flags)
-{
-	CURLMcode	rc;
-	int		running;
-
-	grpc.in_curl++;
-	rc = curl_multi_socket_action(grpc.multi, fd, flags, &running);
-	grpc.in_curl--;
 	if (rc != CURLM_OK)
 		log_warnx("%s: %s", __func__, curl_multi_strerror(rc));
 	multi_done();
@@ -624,7 +529,7 @@ multi_done(void)
 	char			*p;
 	int			 left;
 
-	while ((m = curl_multi_info_read(grpc.multi, &left)) != NULL) {
+	while ((m = curl_multi_info_read(grpc.cv.multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
@@ -688,7 +593,7 @@ call_finish(struct grpc_call *c, CURLcode res)
 	const char	*msg;
 	int		 code;
 
-	curl_multi_remove_handle(grpc.multi, c->easy);
+	curl_multi_remove_handle(grpc.cv.multi, c->easy);
 	call_move(c, &grpc.dead);
 	if (c->cancelled)
 		return;
@@ -716,7 +621,7 @@ call_free(struct grpc_call *c)
 	size_t	i;
 
 	if (c->easy != NULL) {
-		curl_multi_remove_handle(grpc.multi, c->easy);
+		curl_multi_remove_handle(grpc.cv.multi, c->easy);
 		curl_easy_cleanup(c->easy);
 	}
 	TAILQ_REMOVE(c->list, c, entry);
@@ -754,7 +659,7 @@ grpc_call_cancel(struct grpc_call *c)
 	if (c == NULL || c->cancelled || c->done)
 		return;
 	c->cancelled = 1;
-	if (grpc.in_curl) {
+	if (grpc.cv.in_curl) {
 		/* Still in the multi: the libcurl callbacks stop it. */
 		call_move(c, &grpc.dead);
 		event_active(grpc.reap, 0, 0);
@@ -968,9 +873,9 @@ grpc_call_start(const struct grpc_call_params *p)
 	struct timeval		 tv;
 	int			 ms;
 
-	if (grpc.multi == NULL)
+	if (grpc.cv.multi == NULL)
 		fatalx("%s: grpc_init not called", __func__);
-	if (grpc.in_curl) {
+	if (grpc.cv.in_curl) {
 		log_warnx("%s: not from inside a libcurl callback", __func__);
 		return NULL;
 	}
@@ -997,7 +902,7 @@ grpc_call_start(const struct grpc_call_params *p)
 		    evtimer_add(c->watch, &tv) == -1)
 			fatal("%s: evtimer", __func__);
 	}
-	if (curl_multi_add_handle(grpc.multi, c->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(grpc.cv.multi, c->easy) != CURLM_OK) {
 		log_warnx("%s: curl_multi_add_handle failed", __func__);
 		goto fail;
 	}
@@ -1046,9 +951,9 @@ call_resume(struct grpc_call *c)
 	if (!c->out_paused || c->cancelled || c->done)
 		return;
 	c->out_paused = 0;
-	grpc.in_curl++;
+	grpc.cv.in_curl++;
 	curl_easy_pause(c->easy, CURLPAUSE_CONT);
-	grpc.in_curl--;
+	grpc.cv.in_curl--;
 }
 
 /*

@@ -66,6 +66,7 @@
 #include <event.h>
 
 #include "log.h"
+#include "curlev.h"
 #include "relay.h"
 
 #define WS_PATH_MAX	256
@@ -94,11 +95,6 @@ enum ws_state {
 	WS_DEAD			/* failed or closed; closed cb pending */
 };
 
-struct ws_sock {
-	struct event	*ev;
-	struct ws_conn	*conn;
-};
-
 struct ws_chunk {
 	TAILQ_ENTRY(ws_chunk)	 entry;
 	size_t			 off;		/* sent */
@@ -109,12 +105,11 @@ TAILQ_HEAD(ws_chunks, ws_chunk);
 
 struct ws_conn {
 	enum ws_state		 state;
-	CURLM			*multi;
+	struct curlev		 cv;
 	CURL			*easy;
 	CURLU			*url;
 	struct curl_slist	*resolve;
 	char			 errbuf[CURL_ERROR_SIZE];
-	struct event		*timer;		/* libcurl's */
 	struct event		*deadline;
 	struct event		*later;		/* closed cb, deferred free */
 	struct event		*rev;
@@ -153,15 +148,11 @@ static struct {
 	uint8_t			 rbuf[WS_READ_BUF];
 } ws;
 
-static int	 sock_cb(CURL *, curl_socket_t, int, void *, void *);
-static int	 timer_cb(CURLM *, long, void *);
-static void	 ev_sock(int, short, void *);
-static void	 ev_timer(int, short, void *);
 static void	 ev_deadline(int, short, void *);
 static void	 ev_later(int, short, void *);
 static void	 ev_read(int, short, void *);
 static void	 ev_write(int, short, void *);
-static void	 multi_action(struct ws_conn *, curl_socket_t, int);
+static void	 multi_action(void *, CURLMcode);
 static void	 conn_connected(struct ws_conn *);
 static void	 conn_fail(struct ws_conn *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
@@ -206,91 +197,19 @@ ws_init(struct event_base *base, const void *ca, size_t calen)
  * libevent <-> libcurl, for the connection phase.
  */
 
-static int
-sock_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+static void
+multi_action(void *arg, CURLMcode rc)
 {
 	struct ws_conn	*c = arg;
-	struct ws_sock	*s = sockp;
-	short		 ev = EV_PERSIST;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			event_free(s->ev);
-			free(s);
-		}
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		ev |= EV_WRITE;
-	if (s == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			fatal("%s", __func__);
-		s->conn = c;
-		curl_multi_assign(c->multi, fd, s);
-	} else
-		event_free(s->ev);
-	if ((s->ev = event_new(ws.base, fd, ev, ev_sock, s)) == NULL ||
-	    event_add(s->ev, NULL) == -1)
-		fatal("%s: event", __func__);
-	return 0;
-}
-
-static int
-timer_cb(CURLM *multi, long ms, void *arg)
-{
-	struct ws_conn	*c = arg;
-	struct timeval	 tv;
-
-	(void)multi;
-	if (ms < 0) {
-		evtimer_del(c->timer);
-		return 0;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if (evtimer_add(c->timer, &tv) == -1)
-		fatal("%s: evtimer_add", __func__);
-	return 0;
-}
-
-static void
-ev_sock(int fd, short ev, void *arg)
-{
-	struct ws_sock	*s = arg;
-	int		 flags = 0;
-
-	if (ev & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (ev & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	multi_action(s->conn, fd, flags);
-}
-
-static void
-ev_timer(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	multi_action(arg, CURL_SOCKET_TIMEOUT, 0);
-}
-
-static void
-multi_action(struct ws_conn *c, curl_socket_t fd, int flags)
-{
 	CURLMsg		*m;
-	CURLMcode	 rc;
-	int		 running, left;
+	int		 left;
 
-	rc = curl_multi_socket_action(c->multi, fd, flags, &running);
 	if (rc != CURLM_OK) {
 		conn_fail(c, "libcurl: %s", curl_multi_strerror(rc));
 		return;
 	}
 	while (c->state == WS_CONNECTING &&
-	    (m = curl_multi_info_read(c->multi, &left)) != NULL) {
+	    (m = curl_multi_info_read(c->cv.multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		if (m->data.result != CURLE_OK) {
@@ -423,13 +342,9 @@ conn_setup(struct ws_conn *c, const char *url,
 		log_warnx("ws: bad addresses for %s", url);
 		return -1;
 	}
-	if ((c->multi = curl_multi_init()) == NULL ||
-	    (c->easy = e = curl_easy_init()) == NULL)
-		fatalx("%s: libcurl", __func__);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	curlev_init(&c->cv, ws.base, multi_action, c);
+	if ((c->easy = e = curl_easy_init()) == NULL)
+		fatalx("%s: curl_easy_init", __func__);
 	rc |= curl_easy_setopt(e, CURLOPT_CURLU, c->url);
 	rc |= curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -476,8 +391,7 @@ ws_conn_open(const char *url, const struct sockaddr_storage *addrs,
 	c->arg = arg;
 	TAILQ_INIT(&c->outq);
 	ws_reader_init(&c->rd, WS_MSG_MAX);
-	if ((c->timer = evtimer_new(ws.base, ev_timer, c)) == NULL ||
-	    (c->deadline = evtimer_new(ws.base, ev_deadline, c)) == NULL ||
+	if ((c->deadline = evtimer_new(ws.base, ev_deadline, c)) == NULL ||
 	    (c->later = evtimer_new(ws.base, ev_later, c)) == NULL)
 		fatal("%s: evtimer_new", __func__);
 	if (conn_setup(c, url, addrs, naddrs, deadline_ms) == -1)
@@ -492,7 +406,7 @@ ws_conn_open(const char *url, const struct sockaddr_storage *addrs,
 	tv.tv_usec = (deadline_ms % 1000) * 1000;
 	if (evtimer_add(c->deadline, &tv) == -1)
 		fatal("%s: evtimer_add", __func__);
-	if (curl_multi_add_handle(c->multi, c->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(c->cv.multi, c->easy) != CURLM_OK) {
 		log_warnx("%s: curl_multi_add_handle failed", __func__);
 		goto fail;
 	}
@@ -881,9 +795,10 @@ conn_detach(struct ws_conn *c)
 		event_free(c->wev);
 	c->rev = c->wev = NULL;
 	evtimer_del(c->deadline);
-	if (c->multi != NULL && c->easy != NULL)
-		curl_multi_remove_handle(c->multi, c->easy);
-	evtimer_del(c->timer);
+	if (c->cv.multi != NULL && c->easy != NULL)
+		curl_multi_remove_handle(c->cv.multi, c->easy);
+	if (c->cv.timer != NULL)
+		evtimer_del(c->cv.timer);
 }
 
 static void
@@ -929,9 +844,7 @@ conn_destroy(struct ws_conn *c)
 	conn_detach(c);
 	if (c->easy != NULL)
 		curl_easy_cleanup(c->easy);
-	if (c->multi != NULL)
-		curl_multi_cleanup(c->multi);
-	event_free(c->timer);
+	curlev_clear(&c->cv);
 	event_free(c->deadline);
 	event_free(c->later);
 	curl_url_cleanup(c->url);
