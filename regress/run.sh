@@ -30,7 +30,7 @@ run() {
 for t in unit/*_test; do
 	[ -x "$t" ] && run "$t" "./$t"
 done
-for t in config/run.sh imsg/run.sh sandbox/run.sh ctl/run.sh grpc/run.sh ice/run.sh relay/run.sh relay/ws_test.sh install/run.sh vm/run.sh; do
+for t in config/run.sh imsg/run.sh sandbox/run.sh ctl/run.sh grpc/run.sh ice/run.sh relay/run.sh relay/ws_test.sh metrics/run.sh install/run.sh vm/run.sh; do
 	[ -x "$t" ] && run "$t" "./$t"
 done
 for t in netns/*.sh; do
