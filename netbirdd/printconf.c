@@ -26,59 +26,67 @@
 
 #include <stdio.h>
 
+#include "ctl_dump.h"
 #include "log.h"
 #include "netbirdd.h"
 
-static void	 print_management(const struct nbd_config *);
-static void	 print_interface(const struct nbd_config *);
-static void	 print_wireguard(const struct nbd_config *);
-static void	 print_logging(const struct nbd_config *);
-static void	 print_metrics(const struct nbd_config *);
+static void	 print_management(FILE *, const struct nbd_config *);
+static void	 print_interface(FILE *, const struct nbd_config *);
+static void	 print_wireguard(FILE *, const struct nbd_config *);
+static void	 print_logging(FILE *, const struct nbd_config *);
+static void	 print_metrics(FILE *, const struct nbd_config *);
 
 void
 print_config(const struct nbd_config *conf)
 {
-	print_management(conf);
-	print_interface(conf);
-	print_wireguard(conf);
-	printf("state-dir \"%s\"\n", conf->state_dir);
-	print_logging(conf);
-	print_metrics(conf);
+	fprint_config(stdout, conf);
 	fflush(stdout);
 }
 
-static void
-print_management(const struct nbd_config *conf)
+/* The same text to any stream: netbirdctl's debug bundle asks for it. */
+void
+fprint_config(FILE *f, const struct nbd_config *conf)
 {
-	printf("management \"%s\"\n", conf->mgmt_url);
+	print_management(f, conf);
+	print_interface(f, conf);
+	print_wireguard(f, conf);
+	fprintf(f, "state-dir \"%s\"\n", conf->state_dir);
+	print_logging(f, conf);
+	print_metrics(f, conf);
+}
+
+static void
+print_management(FILE *f, const struct nbd_config *conf)
+{
+	fprintf(f, "management \"%s\"\n", conf->mgmt_url);
 	if (conf->setup_key_file[0] != '\0')
-		printf("setup-key file \"%s\"\n", conf->setup_key_file);
+		fprintf(f, "setup-key file \"%s\"\n", conf->setup_key_file);
 	else if (conf->setup_key[0] != '\0')
-		printf("# setup-key hidden\n");
+		fprintf(f, "# setup-key hidden\n");
 	else
-		printf("# setup-key not set\n");
+		fprintf(f, "# setup-key not set\n");
 }
 
 static void
-print_interface(const struct nbd_config *conf)
+print_interface(FILE *f, const struct nbd_config *conf)
 {
-	printf("interface \"%s\"\n", conf->ifname);
-	printf("port %u\n", conf->wg_port);
-	printf("mtu %u\n", conf->mtu);
+	fprintf(f, "interface \"%s\"\n", conf->ifname);
+	fprintf(f, "port %u\n", conf->wg_port);
+	fprintf(f, "mtu %u\n", conf->mtu);
 }
 
 static void
-print_wireguard(const struct nbd_config *conf)
+print_wireguard(FILE *f, const struct nbd_config *conf)
 {
 	switch (conf->wg_backend) {
 	case WG_BACKEND_AUTO:
-		printf("wireguard auto \"%s\"\n", conf->wg_userspace);
+		fprintf(f, "wireguard auto \"%s\"\n", conf->wg_userspace);
 		break;
 	case WG_BACKEND_KERNEL:
-		printf("wireguard kernel\n");
+		fprintf(f, "wireguard kernel\n");
 		break;
 	case WG_BACKEND_USERSPACE:
-		printf("wireguard userspace \"%s\"\n", conf->wg_userspace);
+		fprintf(f, "wireguard userspace \"%s\"\n", conf->wg_userspace);
 		break;
 	default:
 		fatalx("%s: unknown backend %d", __func__, conf->wg_backend);
@@ -86,17 +94,17 @@ print_wireguard(const struct nbd_config *conf)
 }
 
 static void
-print_logging(const struct nbd_config *conf)
+print_logging(FILE *f, const struct nbd_config *conf)
 {
 	switch (conf->log_level) {
 	case NBD_LOG_WARNING:
-		printf("log level warning\n");
+		fprintf(f, "log level warning\n");
 		break;
 	case NBD_LOG_INFO:
-		printf("log level info\n");
+		fprintf(f, "log level info\n");
 		break;
 	case NBD_LOG_DEBUG:
-		printf("log level debug\n");
+		fprintf(f, "log level debug\n");
 		break;
 	default:
 		fatalx("%s: unknown level %d", __func__, conf->log_level);
@@ -104,19 +112,24 @@ print_logging(const struct nbd_config *conf)
 }
 
 static void
-print_metrics(const struct nbd_config *conf)
+print_metrics(FILE *f, const struct nbd_config *conf)
 {
 	switch (conf->metrics_push) {
 	case METRICS_PUSH_AUTO:
-		printf("metrics push auto\n");
+		fprintf(f, "metrics push auto\n");
 		break;
 	case METRICS_PUSH_YES:
-		printf("metrics push yes\n");
+		fprintf(f, "metrics push yes\n");
 		break;
 	case METRICS_PUSH_NO:
-		printf("metrics push no\n");
+		fprintf(f, "metrics push no\n");
 		break;
 	default:
 		fatalx("%s: unknown mode %d", __func__, conf->metrics_push);
 	}
+	if (conf->metrics_url[0] != '\0')
+		fprintf(f, "metrics url \"%s\"\n", conf->metrics_url);
+	fprintf(f, "metrics config-url \"%s\"\n", conf->metrics_config_url);
+	if (conf->metrics_interval > 0)
+		fprintf(f, "metrics interval %d\n", (int)conf->metrics_interval);
 }
