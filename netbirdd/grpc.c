@@ -496,6 +496,13 @@ grpc_set_resolve(const char *host, uint16_t port, const char *const *addrs,
 	return -1;
 }
 
+/* The entries, for another libcurl user of the same process (metrics). */
+struct curl_slist *
+grpc_resolve_list(void)
+{
+	return grpc.resolve;
+}
+
 /* After libcurl has run: finished calls, then the ones to free. */
 static void
 multi_action(void *arg, CURLMcode rc)

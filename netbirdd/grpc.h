@@ -143,6 +143,7 @@ int		 grpc_init(struct event_base *, const void *, size_t);
 void		 grpc_shutdown(void);
 int		 grpc_set_resolve(const char *, uint16_t,
 		    const char *const *, size_t);
+struct curl_slist *grpc_resolve_list(void);
 struct grpc_call *grpc_call_start(const struct grpc_call_params *);
 int		 grpc_call_send(struct grpc_call *, const void *, size_t);
 void		 grpc_call_cancel(struct grpc_call *);

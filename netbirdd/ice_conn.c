@@ -122,6 +122,14 @@ struct ice_conn {
 	int64_t			 last_hs;	/* from the last counters */
 	int64_t			 watch_base;
 	time_t			 watch_next;	/* 0: not watching */
+
+	/* this attempt's stages, unix ns (protocol.md 7.2) */
+	int64_t			 m_signal;	/* first OFFER/ANSWER */
+	int64_t			 m_ready;	/* first transport */
+	int64_t			 m_hs_base;	/* handshake then, s */
+	int			 m_done;	/* sample sent */
+	int			 m_reconnect;	/* not the first attempt */
+	uint64_t		 m_rx, m_tx;	/* as metrics last heard */
 };
 
 static void	 conn_guard_arm(struct ice_conn *);
@@ -157,6 +165,12 @@ static void	 conn_endpoint(struct ice_conn *,
 		    const struct sockaddr_storage *);
 static void	 conn_set_state(struct ice_conn *, int, int);
 static void	 conn_new_sid(struct ice_conn *);
+static int64_t	 now_ns(void);
+static void	 metric_send(int, const void *, size_t);
+static void	 metric_ready(struct ice_conn *);
+static void	 metric_handshake(struct ice_conn *, int64_t);
+static void	 metric_reset(struct ice_conn *);
+static void	 metric_peer(struct ice_conn *);
 
 static const struct ice_agent_cb conn_agent_cb = {
 	.candidate = conn_on_candidate,
@@ -220,6 +234,7 @@ ice_conn_free(struct ice_conn *c)
 	evtimer_del(&c->endpoint_ev);
 	explicit_bzero(c->pwd, sizeof(c->pwd));
 	explicit_bzero(c->rpwd, sizeof(c->rpwd));
+	metric_send(IMSG_METRIC_PEER_DEL, &c->key, sizeof(c->key));
 	free(c);
 }
 
@@ -420,6 +435,8 @@ conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
 		    c->name, m->type == NBD_SIG_OFFER ? "offer" : "answer");
 		return;
 	}
+	if (c->m_signal == 0)
+		c->m_signal = now_ns();
 	c->rport = m->wg_port;
 	c->rice = ice;
 	strlcpy(c->rversion, m->version, sizeof(c->rversion));
@@ -624,6 +641,7 @@ conn_relay_activate(struct ice_conn *c, int now)
 	log_info("peer %s: connected, relayed by %s", c->name,
 	    ice_relay_url(c->relay));
 	conn_set_state(c, CTL_PEER_CONNECTED, CTL_CONN_RELAYED);
+	metric_ready(c);
 	evtimer_del(&c->endpoint_ev);
 	if (now || c->controlling)
 		conn_endpoint(c, &c->endpoint);
@@ -687,6 +705,7 @@ conn_relay_down(void *arg, const char *why)
 	memset(&none, 0, sizeof(none));
 	conn_endpoint(c, &none);
 	conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
+	metric_reset(c);
 	c->watch_next = 0;
 	conn_guard_restart(c);
 }
@@ -736,6 +755,7 @@ conn_connected(struct ice_conn *c)
 	    ice_addr_str(&c->sel.remote.addr, r, sizeof(r)));
 	conn_set_state(c, CTL_PEER_CONNECTED, relayed ? CTL_CONN_RELAYED :
 	    CTL_CONN_P2P);
+	metric_ready(c);
 	if (c->relay_active)
 		log_info("peer %s: relay %s now a standby", c->name,
 		    ice_relay_url(c->relay));
@@ -774,6 +794,8 @@ conn_lost(struct ice_conn *c, const char *why, int event)
 			conn_endpoint(c, &none);
 		}
 		conn_set_state(c, CTL_PEER_CONNECTING, CTL_CONN_NONE);
+		if (was)
+			metric_reset(c);
 	}
 	if (event)
 		conn_guard_restart(c);
@@ -825,6 +847,13 @@ ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st, time_t now)
 	int64_t	hs = st->last_handshake;
 
 	c->last_hs = hs;
+	if (st->rx_bytes != c->m_rx || st->tx_bytes != c->m_tx) {
+		c->m_rx = st->rx_bytes;
+		c->m_tx = st->tx_bytes;
+		metric_peer(c);
+	}
+	if (c->connected || c->relay_active)
+		metric_handshake(c, hs);
 	if ((!c->connected && !c->relay_active) || c->watch_next == 0 ||
 	    now < c->watch_next)
 		return;
@@ -883,10 +912,92 @@ conn_set_state(struct ice_conn *c, int state, int type)
 	c->state = state;
 	c->conn_type = type;
 	c->last_update = time(NULL);
+	metric_peer(c);
 }
 
 static void
 conn_new_sid(struct ice_conn *c)
 {
 	arc4random_buf(c->sid, sizeof(c->sid));
+}
+
+/*
+ * Samples for the metrics process (protocol.md 7.2).  An attempt runs
+ * from the first OFFER or ANSWER to the first WireGuard handshake on
+ * the first transport; when both ICE and the relay are gone the next
+ * one is a reconnection.
+ */
+static int64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		fatal("%s: clock_gettime", __func__);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+metric_send(int type, const void *data, size_t len)
+{
+	if (penv.iev[PROC_METRICS] == NULL)
+		return;
+	if (imsgev_compose(penv.iev[PROC_METRICS], type, 0, 0, -1, data,
+	    len) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+static void
+metric_ready(struct ice_conn *c)
+{
+	if (c->m_ready != 0)
+		return;
+	c->m_ready = now_ns();
+	c->m_hs_base = c->last_hs;
+}
+
+/* A handshake newer than the one there was when the transport came. */
+static void
+metric_handshake(struct ice_conn *c, int64_t hs)
+{
+	struct nbd_metric_conn	m;
+
+	if (c->m_ready == 0 || c->m_done || hs <= c->m_hs_base)
+		return;
+	c->m_done = 1;
+	memset(&m, 0, sizeof(m));
+	m.peer = c->key;
+	if (c->relay_active)
+		m.conn_type = NBD_METRIC_RELAY;
+	else if (c->conn_type == CTL_CONN_RELAYED)
+		m.conn_type = NBD_METRIC_ICE_TURN;
+	else
+		m.conn_type = NBD_METRIC_ICE_P2P;
+	m.reconnection = c->m_reconnect;
+	m.signaling = c->m_signal;
+	m.ready = c->m_ready;
+	m.handshake = hs * 1000000000;
+	metric_send(IMSG_METRIC_CONN, &m, sizeof(m));
+}
+
+static void
+metric_reset(struct ice_conn *c)
+{
+	c->m_signal = c->m_ready = 0;
+	c->m_done = 0;
+	c->m_reconnect = 1;
+}
+
+static void
+metric_peer(struct ice_conn *c)
+{
+	struct nbd_metric_peer	m;
+
+	memset(&m, 0, sizeof(m));
+	m.peer = c->key;
+	m.state = c->state;
+	m.conn_type = c->conn_type;
+	m.rx_bytes = c->m_rx;
+	m.tx_bytes = c->m_tx;
+	metric_send(IMSG_METRIC_PEER, &m, sizeof(m));
 }

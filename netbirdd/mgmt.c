@@ -98,6 +98,7 @@ static struct {
 	int		 use_setup_key;	/* the next Login carries it */
 	int		 login_setup_key; /* the Login in flight carries it */
 	int		 synced;	/* this stream delivered a message */
+	int64_t		 login_start;	/* unix ns; 0: no Login going */
 	struct backoff	 login_bo;	/* until Login succeeds */
 	struct backoff	 sync_bo;	/* Sync (re)connects */
 	int32_t		 state;		/* enum ctl_mgmt_state, as sent */
@@ -116,6 +117,8 @@ static void	 mgmt_shutdown(void);
 static void	 mgmt_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 mgmt_dispatch_dns(struct imsgev *, struct imsg *);
 static void	 mgmt_read_max_msg(void);
+static int64_t	 clock_ns(clockid_t);
+static void	 mgmt_login_metric(int);
 static int	 mgmt_url_parse(void);
 static void	 mgmt_start(void);
 static void	 mgmt_reset(void);
@@ -439,6 +442,8 @@ mgmt_login(void)
 	req.peerkeys = &keys;
 	req.meta = &metapb.meta;
 	mgmt.login_setup_key = mgmt.use_setup_key && mgmt.setup_key[0] != '\0';
+	if (mgmt.login_start == 0)
+		mgmt.login_start = clock_ns(CLOCK_REALTIME);
 	if (mgmt.login_setup_key)
 		req.setupkey = mgmt.setup_key;
 	msg = mgmt_seal(&req.base, &len);
@@ -452,6 +457,7 @@ static void
 mgmt_login_done(struct grpc_call *c, int code, const char *msg, void *arg)
 {
 	Management__LoginResponse	*lr;
+	struct nbd_sync_done		 done;
 	const struct nbd_prefix		*a;
 	uint8_t				*plain;
 	size_t				 plen;
@@ -464,6 +470,9 @@ mgmt_login_done(struct grpc_call *c, int code, const char *msg, void *arg)
 	mgmt.call = NULL;
 	if (code != GRPC_OK) {
 		mgmt_reply_free();
+		if (code != GRPC_PERMISSION_DENIED || mgmt.login_setup_key ||
+		    mgmt.setup_key[0] == '\0')
+			mgmt_login_metric(0);
 		if (code == GRPC_PERMISSION_DENIED)
 			mgmt_login_denied(msg);
 		else if (code == GRPC_NOT_FOUND && mgmt.login_setup_key)
@@ -478,18 +487,23 @@ mgmt_login_done(struct grpc_call *c, int code, const char *msg, void *arg)
 	plain = mgmt_open(mgmt.reply, mgmt.replylen, &plen, &why);
 	mgmt_reply_free();
 	if (plain == NULL) {
+		mgmt_login_metric(0);
 		mgmt_fail("Login: response %s", why);
 		return;
 	}
 	lr = management__login_response__unpack(NULL, plen, plain);
 	freezero(plain, plen + 1);
 	if (lr == NULL) {
+		mgmt_login_metric(0);
 		mgmt_fail("Login: response is not a LoginResponse");
 		return;
 	}
 	rv = mgmt_login_apply(&mgmt.sync, lr, mgmt_emit_parent, NULL);
+	memset(&done, 0, sizeof(done));
+	mgmt_emit_parent(NULL, IMSG_MGMT_SYNC_DONE, &done, sizeof(done));
 	mgmt_flush();
 	management__login_response__free_unpacked(lr, NULL);
+	mgmt_login_metric(rv == MGMT_APPLY_OK);
 	if (rv != MGMT_APPLY_OK) {
 		mgmt_fail("Login: unusable response");
 		return;
@@ -556,12 +570,14 @@ mgmt_sync_message(struct grpc_call *c, const uint8_t *m, size_t len,
     void *arg)
 {
 	Management__SyncResponse	*sr;
+	struct nbd_sync_done		 done;
 	uint8_t				*plain;
 	size_t				 plen;
 	const char			*why;
 
 	(void)c;
 	(void)arg;
+	done.received = clock_ns(CLOCK_MONOTONIC);
 	if ((plain = mgmt_open(m, len, &plen, &why)) == NULL) {
 		mgmt_fail("Sync: message %s", why);
 		return;
@@ -577,7 +593,9 @@ mgmt_sync_message(struct grpc_call *c, const uint8_t *m, size_t len,
 		backoff_reset(&mgmt.sync_bo);
 		mgmt_state(CTL_MGMT_CONNECTED, "");
 	}
+	done.decoded = clock_ns(CLOCK_MONOTONIC);
 	mgmt_sync_apply(&mgmt.sync, sr, mgmt_emit_parent, NULL);
+	mgmt_emit_parent(NULL, IMSG_MGMT_SYNC_DONE, &done, sizeof(done));
 	mgmt_flush();
 	management__sync_response__free_unpacked(sr, NULL);
 }
@@ -782,6 +800,38 @@ mgmt_state(int state, const char *err)
 	strlcpy(st.error, err, sizeof(st.error));
 	mgmt_emit_parent(NULL, IMSG_MGMT_STATE, &st, sizeof(st));
 	mgmt_flush();
+}
+
+static int64_t
+clock_ns(clockid_t clock)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(clock, &ts) == -1)
+		fatal("%s: clock_gettime", __func__);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * A Login attempt ended (protocol.md 7.2).  A refusal that makes us
+ * register with the setup key is part of the same attempt.
+ */
+static void
+mgmt_login_metric(int success)
+{
+	struct nbd_metric_login	m;
+	int64_t			now = clock_ns(CLOCK_REALTIME);
+
+	if (mgmt.login_start == 0 || penv.iev[PROC_METRICS] == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.when = now;
+	m.duration = now - mgmt.login_start;
+	m.success = success;
+	mgmt.login_start = 0;
+	if (imsgev_compose(penv.iev[PROC_METRICS], IMSG_METRIC_LOGIN, 0, 0, -1,
+	    &m, sizeof(m)) == -1)
+		fatal("%s: imsg_compose", __func__);
 }
 
 /*

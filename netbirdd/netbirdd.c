@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "ctl_dump.h"
 #include "hostnet.h"
 #include "key.h"
 #include "log.h"
@@ -47,6 +48,11 @@ static __dead void usage(void);
 static __dead void child_main(const char *, int, int);
 static void	parent_start(size_t, int, int);
 static void	parent_connect_siblings(void);
+static int64_t	parent_clock(clockid_t);
+static void	parent_phase(const char *, int64_t);
+static void	parent_sync_done(const struct nbd_sync_done *);
+static void	parent_metric_self(void);
+static void	parent_rss(int, short, void *);
 static void	parent_send_config(enum nbd_proc);
 static void	parent_signal(int, short, void *);
 static void	parent_reap(void);
@@ -99,6 +105,10 @@ static struct wg_iface	*wg;
 static struct nbd_mgmt_state	 mgmt_state;	/* as mgmt last said */
 static struct nbd_signal_state	 signal_state;	/* as signal last said */
 static struct nbd_netbird_config nbconf;	/* from management */
+static struct nbd_metric_sync	 sync_phases;	/* of the SyncResponse now */
+static struct event		 rss_ev;
+
+#define RSS_PERIOD	15	/* seconds between memory samples */
 
 static __dead void
 usage(void)
@@ -248,6 +258,9 @@ parent_start(size_t argv0len, int debug, int verbose)
 	    ctlfd, NULL, 0);
 	for (p = PROC_PARENT + 1; p < PROC_MAX; p++)
 		parent_send_config(p);
+	parent_metric_self();
+	evtimer_set(&rss_ev, parent_rss, NULL);
+	parent_rss(-1, 0, NULL);
 	parent_raw_socket();
 	parent_host_addrs();
 	/* The children started with -v only: give them the configured level. */
@@ -418,6 +431,8 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 	struct nbd_netmap_peer	p;
 	struct nbd_netmap_end	e;
 	struct nbd_mgmt_state	s;
+	struct nbd_sync_done	d;
+	int64_t			t;
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_KEY_SHARED_REQ:
@@ -433,7 +448,9 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_MGMT_CONFIG:
 		imsg_data_exact(imsg, &nbconf, sizeof(nbconf), __func__);
+		t = parent_clock(CLOCK_MONOTONIC);
 		parent_mgmt_config();
+		parent_phase("netbird_config", t);
 		break;
 	case IMSG_MGMT_NETMAP_BEGIN:
 		imsg_data_exact(imsg, &b, sizeof(b), __func__);
@@ -445,13 +462,111 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_MGMT_NETMAP_END:
 		imsg_data_exact(imsg, &e, sizeof(e), __func__);
+		t = parent_clock(CLOCK_MONOTONIC);
 		netmap_end(&e, wg, &children[PROC_ICE].iev,
 		    &children[PROC_SIGNAL].iev);
+		parent_phase(netmap_last_phase(), t);
+		break;
+	case IMSG_MGMT_SYNC_DONE:
+		imsg_data_exact(imsg, &d, sizeof(d), __func__);
+		parent_sync_done(&d);
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
 		    imsg_type_name(imsg_get_type(imsg)));
 	}
+}
+
+static int64_t
+parent_clock(clockid_t clock)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(clock, &ts) == -1)
+		fatal("%s: clock_gettime", __func__);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A phase of the SyncResponse being applied (protocol.md 7.2). */
+static void
+parent_phase(const char *name, int64_t start)
+{
+	struct nbd_metric_sync	*m = &sync_phases;
+
+	if (name == NULL || m->nphases >= nitems(m->phase))
+		return;
+	strlcpy(m->phase[m->nphases].name, name,
+	    sizeof(m->phase[m->nphases].name));
+	m->phase[m->nphases++].duration = parent_clock(CLOCK_MONOTONIC) -
+	    start;
+}
+
+/*
+ * mgmt has sent all of one SyncResponse, and it is applied: the time
+ * since it arrived goes to metrics.  A received time of 0 ends what a
+ * LoginResponse carried, which is not a sync.
+ */
+static void
+parent_sync_done(const struct nbd_sync_done *d)
+{
+	int64_t	now = parent_clock(CLOCK_MONOTONIC);
+
+	if (d->received < 0 || d->received > now || d->decoded < d->received ||
+	    d->decoded > now)
+		fatalx("%s: times out of order", __func__);
+	if (d->received != 0) {
+		sync_phases.when = parent_clock(CLOCK_REALTIME);
+		sync_phases.duration = now - d->received;
+		imsgev_compose(&children[PROC_METRICS].iev, IMSG_METRIC_SYNC,
+		    0, 0, -1, &sync_phases, sizeof(sync_phases));
+	}
+	memset(&sync_phases, 0, sizeof(sync_phases));
+}
+
+/* What the tags of the samples need; again after a reload. */
+static void
+parent_metric_self(void)
+{
+	struct nbd_metric_self	m;
+
+	memset(&m, 0, sizeof(m));
+	if (key_to_base64(keys_public(), m.pubkey, sizeof(m.pubkey)) == -1)
+		fatalx("%s: key_to_base64", __func__);
+	strlcpy(m.mgmt_url, conf.mgmt_url, sizeof(m.mgmt_url));
+	strlcpy(m.version, NBD_NB_VERSION, sizeof(m.version));
+	imsgev_compose(&children[PROC_METRICS].iev, IMSG_METRIC_SELF, 0, 0, -1,
+	    &m, sizeof(m));
+}
+
+/* Resident memory of every process, from /proc, for the gauges. */
+static void
+parent_rss(int fd, short ev, void *arg)
+{
+	struct nbd_metric_rss	 m;
+	struct timeval		 tv = { RSS_PERIOD, 0 };
+	char			 path[64];
+	FILE			*f;
+	unsigned long		 size, resident;
+	pid_t			 pid;
+	int			 p;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	memset(&m, 0, sizeof(m));
+	for (p = PROC_PARENT; p < PROC_MAX; p++) {
+		pid = p == PROC_PARENT ? getpid() : children[p].pid;
+		snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+		if (pid <= 0 || (f = fopen(path, "r")) == NULL)
+			continue;
+		if (fscanf(f, "%lu %lu", &size, &resident) == 2)
+			m.rss[p] = (uint64_t)resident *
+			    (uint64_t)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	imsgev_compose(&children[PROC_METRICS].iev, IMSG_METRIC_RSS, 0, 0, -1,
+	    &m, sizeof(m));
+	evtimer_add(&rss_ev, &tv);
 }
 
 static void
@@ -583,7 +698,6 @@ parent_dispatch_control(struct imsgev *iev, struct imsg *imsg)
 	char			msg[CTL_MSG_LEN];
 	uint32_t		id = imsg_get_id(imsg);
 
-	(void)iev;
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_SHOW_STATUS:
 		imsg_empty(imsg, __func__);
@@ -593,6 +707,14 @@ parent_dispatch_control(struct imsgev *iev, struct imsg *imsg)
 		imsg_data_exact(imsg, &v, sizeof(v), __func__);
 		parent_log_verbose(&v);
 		parent_result(id, CTL_RES_OK, "");
+		break;
+	case IMSG_CTL_SHOW_CONFIG:
+		imsg_empty(imsg, __func__);
+		ctl_send_config(iev, id, &conf);
+		break;
+	case IMSG_CTL_SHOW_NETMAP:
+		imsg_empty(imsg, __func__);
+		ctl_send_netmap(iev, id, netmap_current());
 		break;
 	case IMSG_CTL_RELOAD:
 		imsg_empty(imsg, __func__);
@@ -695,6 +817,7 @@ parent_reload(char *msg, size_t len)
 	parent_log_verbose(&v);
 	for (p = PROC_PARENT + 1; p < PROC_MAX; p++)
 		parent_send_config(p);
+	parent_metric_self();
 	log_info("configuration reloaded");
 	return 0;
 }

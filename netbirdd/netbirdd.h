@@ -164,6 +164,9 @@ enum nbd_log_level {
 };
 
 #define NBD_URL_MAX		256
+#define NBD_METRICS_CONFIG_URL	"https://ingest.netbird.io/config"
+#define NBD_METRICS_INTERVAL_MIN 10
+#define NBD_METRICS_INTERVAL_MAX 86400
 #define NBD_SETUPKEY_MAX	128
 
 /*
@@ -182,6 +185,9 @@ struct nbd_config {
 	int		wg_backend;	/* enum wg_backend */
 	int		log_level;	/* enum nbd_log_level */
 	int		metrics_push;	/* enum metrics_push */
+	char		metrics_url[NBD_URL_MAX];	/* "": remote config */
+	char		metrics_config_url[NBD_URL_MAX];
+	int32_t		metrics_interval;	/* seconds; 0: remote */
 };
 
 /* IMSG_KEY_PUBLIC, IMSG_KEY_SHARED_REQ */

@@ -109,6 +109,8 @@ RB_GENERATE(nm_peers, nm_peer, entry, nm_peer_cmp)
 static struct netmap	*current;	/* applied; NULL before the first */
 static struct netmap_rx	 rx;
 static time_t		 last_sync;
+static const char	*netmap_phase(const struct netmap_diff *);
+static const char	*last_phase;	/* what the last map changed */
 static int		 dirty;		/* a step failed: next map in full */
 static TAILQ_HEAD(, nm_former) formers = TAILQ_HEAD_INITIALIZER(formers);
 static size_t		 nformers;
@@ -553,6 +555,38 @@ netmap_endpoint_apply(struct netmap *m, struct wg_iface *wg,
 	return 0;
 }
 
+/*
+ * The sync phase (protocol.md 7.2) a diff's application counts as.
+ * Removals, changes and additions go to WireGuard in one exchange, so
+ * a diff with more than one kind counts as modified_peers.
+ */
+static const char *
+netmap_phase(const struct netmap_diff *d)
+{
+	if (d->nadd > 0 && d->ndel == 0 && d->nupdated == 0)
+		return "added_peers";
+	if (d->ndel > 0 && d->nadd == 0 && d->nupdated == 0)
+		return "removed_peers";
+	return "modified_peers";
+}
+
+/* The map applied last, for the debug bundle; NULL before the first. */
+struct netmap *
+netmap_current(void)
+{
+	return current;
+}
+
+/* The phase of the last map applied; NULL when none was since asked. */
+const char *
+netmap_last_phase(void)
+{
+	const char	*p = last_phase;
+
+	last_phase = NULL;
+	return p;
+}
+
 void
 netmap_begin(const struct nbd_netmap_begin *b)
 {
@@ -597,6 +631,7 @@ netmap_end(const struct nbd_netmap_end *e, struct wg_iface *wg,
 	netmap_tell(signal, &d);
 	netmap_tell(ice, &d);
 	formers_add(&d);
+	last_phase = netmap_phase(&d);
 	log_info("network map serial %" PRIu64 ": %" PRIu32 " peers "
 	    "(+%zu -%zu ~%zu)%s", map->serial, map->npeers, d.nadd, d.ndel,
 	    d.nupdated, failed ? ", not all applied" : "");

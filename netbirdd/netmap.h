@@ -119,5 +119,7 @@ const struct wg_prefix *netmap_address(void);
 void		 netmap_wg_stats(struct wg_iface *, struct imsgev *, uint32_t);
 void		 netmap_status(struct ctl_status *);
 void		 netmap_peers_connected(uint32_t);
+const char	*netmap_last_phase(void);
+struct netmap	*netmap_current(void);
 
 #endif

@@ -62,6 +62,9 @@
 #define SEEN_STATEDIR	0x040
 #define SEEN_LOGLEVEL	0x080
 #define SEEN_METRICS	0x100
+#define SEEN_MURL	0x200
+#define SEEN_MCONFURL	0x400
+#define SEEN_MINTERVAL	0x800
 
 struct file {
 	TAILQ_ENTRY(file)	 entry;
@@ -130,6 +133,7 @@ static void	 symclear(int);
 static int	 macro_name_ok(const char *);
 static int	 setting_once(unsigned int, const char *);
 static int	 set_mgmt_url(const char *);
+static int	 set_http_url(char *, size_t, const char *, const char *);
 static int	 set_setup_key(const char *);
 static int	 set_setup_key_file(const char *);
 static int	 setup_key_ok(const char *, char *, size_t);
@@ -161,7 +165,8 @@ typedef struct {
 
 %}
 
-%token	AUTO FROMFILE INCLUDE INTERFACE KERNEL LEVEL LOG LOGDEBUG LOGINFO
+%token	AUTO CONFIGURL FROMFILE INCLUDE INTERFACE INTERVAL KERNEL LEVEL LOG
+%token	LOGDEBUG LOGINFO URL
 %token	LOGWARNING MANAGEMENT METRICS MTU NO PORT PUSH SETUPKEY STATEDIR
 %token	USERSPACE WIREGUARD YES
 %token	ERROR
@@ -256,6 +261,32 @@ main		: MANAGEMENT STRING		{
 				YYERROR;
 			conf->metrics_push = $3;
 		}
+		| METRICS URL STRING		{
+			if (!setting_once(SEEN_MURL, "metrics url") ||
+			    set_http_url(conf->metrics_url,
+			    sizeof(conf->metrics_url), "metrics url", $3) == -1)
+				YYERROR;
+		}
+		| METRICS CONFIGURL STRING	{
+			if (!setting_once(SEEN_MCONFURL, "metrics config-url") ||
+			    set_http_url(conf->metrics_config_url,
+			    sizeof(conf->metrics_config_url),
+			    "metrics config-url", $3) == -1)
+				YYERROR;
+		}
+		| METRICS INTERVAL NUMBER	{
+			if (!setting_once(SEEN_MINTERVAL, "metrics interval"))
+				YYERROR;
+			if ($3 < NBD_METRICS_INTERVAL_MIN ||
+			    $3 > NBD_METRICS_INTERVAL_MAX) {
+				yyerror("metrics interval %lld out of range "
+				    "(%d to %d seconds)", $3,
+				    NBD_METRICS_INTERVAL_MIN,
+				    NBD_METRICS_INTERVAL_MAX);
+				YYERROR;
+			}
+			conf->metrics_interval = $3;
+		}
 		;
 
 backend		: AUTO				{ $$ = WG_BACKEND_AUTO; }
@@ -278,11 +309,13 @@ pushmode	: AUTO				{ $$ = METRICS_PUSH_AUTO; }
 /* This has to stay sorted: lookup() uses bsearch. */
 static const struct keyword keywords[] = {
 	{ "auto",	AUTO },
+	{ "config-url",	CONFIGURL },
 	{ "debug",	LOGDEBUG },
 	{ "file",	FROMFILE },
 	{ "include",	INCLUDE },
 	{ "info",	LOGINFO },
 	{ "interface",	INTERFACE },
+	{ "interval",	INTERVAL },
 	{ "kernel",	KERNEL },
 	{ "level",	LEVEL },
 	{ "log",	LOG },
@@ -294,6 +327,7 @@ static const struct keyword keywords[] = {
 	{ "push",	PUSH },
 	{ "setup-key",	SETUPKEY },
 	{ "state-dir",	STATEDIR },
+	{ "url",	URL },
 	{ "userspace",	USERSPACE },
 	{ "warning",	LOGWARNING },
 	{ "wireguard",	WIREGUARD },
@@ -933,6 +967,26 @@ url_authority(const char *host, const char *end, size_t *hostlen,
  * scheme://host[:port][/]: http or https only, the port defaulting to
  * 443 or 80 as NetBird's client does.  Stored as scheme://host:port.
  */
+/* An absolute http:// or https:// URL with a host, as it is. */
+static int
+set_http_url(char *dst, size_t len, const char *what, const char *url)
+{
+	size_t	n;
+
+	n = strncasecmp(url, "https://", 8) == 0 ? 8 :
+	    strncasecmp(url, "http://", 7) == 0 ? 7 : 0;
+	if (n == 0 || url[n] == '\0' || url[n] == '/' ||
+	    strpbrk(url, " \t\"\\") != NULL) {
+		yyerror("%s: not an http:// or https:// URL: %s", what, url);
+		return -1;
+	}
+	if (strlcpy(dst, url, len) >= len) {
+		yyerror("%s: URL longer than %zu bytes", what, len - 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 set_mgmt_url(const char *url)
 {
@@ -1152,7 +1206,9 @@ config_defaults(struct nbd_config *c)
 	    strlcpy(c->wg_userspace, NBD_WG_USERSPACE,
 	    sizeof(c->wg_userspace)) >= sizeof(c->wg_userspace) ||
 	    strlcpy(c->state_dir, NBD_STATEDIR, sizeof(c->state_dir)) >=
-	    sizeof(c->state_dir))
+	    sizeof(c->state_dir) ||
+	    strlcpy(c->metrics_config_url, NBD_METRICS_CONFIG_URL,
+	    sizeof(c->metrics_config_url)) >= sizeof(c->metrics_config_url))
 		fatalx("%s: default too long", __func__);
 	c->wg_port = NBD_WG_PORT;
 	c->mtu = NBD_MTU;
