@@ -132,13 +132,18 @@ metrics_main(int debug, int verbose)
 	proc_child_run(&metrics_proc, debug, verbose);
 }
 
-/* Before the chroot: the CA bundle for an https:// ingest server. */
+/*
+ * Before the chroot and the filter: the CA bundle for an https://
+ * ingest server, and the multi handle with its wake-up socketpair.
+ */
 static void
 metrics_preinit(void)
 {
 	server_ca_read(&push.ca, &push.calen);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("%s: curl_global_init", __func__);
+	curlev_init(&push.cv, penv.evbase, push_action, NULL);
+	ms_tags_init(&tags, "", NULL, NULL);	/* uname(2), once */
 }
 
 static void
@@ -148,7 +153,6 @@ metrics_init(void)
 
 	store = ms_store_new();
 	nbconf.metrics_enabled = -1;
-	curlev_init(&push.cv, penv.evbase, push_action, NULL);
 	server_init(&push.srv, push_resolved, push_fail, push_retry);
 	evtimer_set(&push.tick, push_tick, NULL);
 	evtimer_set(&push.trim, trim_tick, NULL);

@@ -352,15 +352,19 @@ ms_goarch(const char *m)
 /*
  * The tags of every line.  The version comes from another process and
  * goes unescaped into lines: bytes other than [A-Za-z0-9.+~_-] become
- * '_', and an empty one is "unknown".
+ * '_', and an empty one is "unknown".  uname(2) is asked once, so
+ * that a sandboxed caller can call this first before its filter.
  */
 void
 ms_tags_init(struct ms_tags *t, const char *pubkey_b64, const char *mgmt_url,
     const char *version)
 {
-	struct utsname	 u;
-	char		*p;
+	static struct utsname	 u;
+	static int		 have_u = -1;
+	char			*p;
 
+	if (have_u == -1)
+		have_u = uname(&u) == 0;
 	memset(t, 0, sizeof(*t));
 	(void)strlcpy(t->deployment, ms_deployment(mgmt_url),
 	    sizeof(t->deployment));
@@ -371,7 +375,7 @@ ms_tags_init(struct ms_tags *t, const char *pubkey_b64, const char *mgmt_url,
 		if (!isalnum((unsigned char)*p) && strchr(".+~_-", *p) == NULL)
 			*p = '_';
 	(void)strlcpy(t->os, "linux", sizeof(t->os));
-	if (uname(&u) == -1)
+	if (!have_u)
 		(void)strlcpy(t->arch, "unknown", sizeof(t->arch));
 	else
 		(void)strlcpy(t->arch, ms_goarch(u.machine), sizeof(t->arch));
