@@ -16,8 +16,12 @@
 
 /* Formatting helpers shared by the text and the JSON output. */
 
+#include <sys/utsname.h>
+
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "netbirdd.h"
@@ -68,6 +72,26 @@ static const char *const backends[] = {
 	[WG_BACKEND_AUTO] =		"N/A",
 	[WG_BACKEND_KERNEL] =		"Kernel",
 	[WG_BACKEND_USERSPACE] =	"Userspace",
+};
+
+/* uname(2)'s machine names and Go's GOARCH for them. */
+static const struct {
+	const char	*machine;
+	const char	*goarch;
+} goarchs[] = {
+	{ "x86_64",	"amd64" },
+	{ "aarch64",	"arm64" },
+	{ "arm64",	"arm64" },
+	{ "i386",	"386" },
+	{ "i486",	"386" },
+	{ "i586",	"386" },
+	{ "i686",	"386" },
+	{ "ppc64le",	"ppc64le" },
+	{ "ppc64",	"ppc64" },
+	{ "s390x",	"s390x" },
+	{ "riscv64",	"riscv64" },
+	{ "mips64",	"mips64" },
+	{ "loongarch64", "loong64" },
 };
 
 static const char *const results[] = {
@@ -271,4 +295,34 @@ fmt_log_level(int32_t level)
 	default:
 		return "unknown";
 	}
+}
+
+/*
+ * The system as Go names it, GOOS/GOARCH: "linux/amd64"; 32-bit ARM as
+ * "linux/arm (ARMv7)".  A machine we do not know keeps uname's name.
+ */
+const char *
+fmt_os(char *buf, size_t len)
+{
+	struct utsname	 u;
+	const char	*arch;
+	size_t		 i;
+
+	if (uname(&u) == -1) {
+		snprintf(buf, len, "unknown/unknown");
+		return buf;
+	}
+	for (i = 0; u.sysname[i] != '\0'; i++)
+		u.sysname[i] = tolower((unsigned char)u.sysname[i]);
+	if (strncmp(u.machine, "armv", 4) == 0 &&
+	    isdigit((unsigned char)u.machine[4])) {
+		snprintf(buf, len, "%s/arm (ARMv%c)", u.sysname, u.machine[4]);
+		return buf;
+	}
+	arch = u.machine;
+	for (i = 0; i < nitems(goarchs); i++)
+		if (strcmp(u.machine, goarchs[i].machine) == 0)
+			arch = goarchs[i].goarch;
+	snprintf(buf, len, "%s/%s", u.sysname, arch);
+	return buf;
 }

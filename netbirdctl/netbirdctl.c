@@ -33,9 +33,13 @@
 #include "parser.h"
 
 static __dead void	usage(void);
+static void		ctl_ask(const char *, const struct parse_result *,
+			    enum actions, struct show_ctx *);
+static void		show_status(const char *, const struct parse_result *,
+			    int, struct show_ctx *);
 static int		ctl_connect(const char *);
 static void		ctl_request(struct imsgbuf *,
-			    const struct parse_result *);
+			    const struct parse_result *, enum actions);
 static void		ctl_replies(struct imsgbuf *, struct show_ctx *);
 
 static __dead void
@@ -52,7 +56,7 @@ main(int argc, char *argv[])
 	const struct parse_result	*res;
 	const char			*sockname = NBD_SOCKET;
 	struct show_ctx			 ctx;
-	struct imsgbuf			 ibuf;
+	enum actions			 action;
 	int				 ch, detail = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -79,22 +83,69 @@ main(int argc, char *argv[])
 
 	/* A daemon that goes away must give an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	if (imsgbuf_init(&ibuf, ctl_connect(sockname)) == -1)
-		err(1, "imsgbuf_init");
-	ctl_request(&ibuf, res);
-
 	ctx.out = stdout;
 	ctx.err = stderr;
-	ctx.action = res->action;
-	if (detail && ctx.action == SHOW_PEERS)
-		ctx.action = SHOW_PEERS_DETAIL;
 	ctx.filter = res->filter;
 	ctx.now = time(NULL);
-	ctl_replies(&ibuf, &ctx);
-	imsgbuf_clear(&ibuf);
+	action = res->action;
+	if (detail && action == SHOW_PEERS)
+		action = SHOW_PEERS_DETAIL;
+	if (action == SHOW_STATUS)
+		show_status(sockname, res, detail, &ctx);
+	else
+		ctl_ask(sockname, res, action, &ctx);
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
 	return ctx.status;
+}
+
+/* One request on a connection of its own, and its replies. */
+static void
+ctl_ask(const char *sockname, const struct parse_result *res,
+    enum actions action, struct show_ctx *ctx)
+{
+	struct imsgbuf	ibuf;
+	int		fd;
+
+	if (imsgbuf_init(&ibuf, (fd = ctl_connect(sockname))) == -1)
+		err(1, "imsgbuf_init");
+	ctl_request(&ibuf, res, action);
+	ctx->action = action;
+	ctl_replies(&ibuf, ctx);
+	imsgbuf_clear(&ibuf);
+	close(fd);
+}
+
+/*
+ * show status: the status, the relays and, for -d or -j, the peers, one
+ * connection each (the daemon answers one request per connection);
+ * printed once all have come.  A failure printed its message already.
+ */
+static void
+show_status(const char *sockname, const struct parse_result *res,
+    int detail, struct show_ctx *ctx)
+{
+	struct status_view	view;
+	int			full;
+
+	full = detail || ctx->output == &json_output;
+	memset(&view, 0, sizeof(view));
+	ctx->view = &view;
+	ctl_ask(sockname, res, SHOW_STATUS, ctx);
+	if (ctx->status == 0 && !view.have_status) {
+		fprintf(ctx->err, "netbirdctl: no status from the daemon\n");
+		ctx->status = 1;
+	}
+	if (ctx->status == 0)
+		ctl_ask(sockname, res, SHOW_RELAYS, ctx);
+	if (ctx->status == 0 && full)
+		ctl_ask(sockname, res, SHOW_PEERS, ctx);
+	if (ctx->status == 0 && detail)
+		ctx->output->detail(ctx->out, &view, ctx->now);
+	else if (ctx->status == 0)
+		ctx->output->summary(ctx->out, &view, ctx->now);
+	ctx->view = NULL;
+	view_free(&view);
 }
 
 static int
@@ -116,12 +167,13 @@ ctl_connect(const char *sockname)
 }
 
 static void
-ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
+ctl_request(struct imsgbuf *ibuf, const struct parse_result *res,
+    enum actions action)
 {
 	struct ctl_verbose	v;
 	int			r = 0;
 
-	switch (res->action) {
+	switch (action) {
 	case SHOW_STATUS:
 		r = imsg_compose(ibuf, IMSG_CTL_SHOW_STATUS, 0, 0, -1,
 		    NULL, 0);
@@ -140,6 +192,10 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 		break;
 	case RELOAD:
 		r = imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0);
+		break;
+	case SHOW_RELAYS:
+		r = imsg_compose(ibuf, IMSG_CTL_SHOW_RELAYS, 0, 0, -1,
+		    NULL, 0);
 		break;
 	case NONE:
 		errx(1, "%s: no action", __func__);

@@ -32,17 +32,35 @@ enum actions {
 	SHOW_PEERS_DETAIL,	/* a block each, as netbird status -d */
 	LOG_VERBOSE,
 	LOG_BRIEF,
-	RELOAD
+	RELOAD,
+	SHOW_RELAYS		/* one of the requests of show status */
+};
+
+#define CTL_LIST_MAX	10000	/* peers or relays in one answer */
+
+/*
+ * What show status collects, from three requests on three connections:
+ * the status, the relays and (for -d and -j) the peers.
+ */
+struct status_view {
+	struct ctl_status	 st;
+	int			 have_status;
+	struct ctl_peer		*peers;
+	size_t			 npeers;
+	struct ctl_relay	*relays;
+	size_t			 nrelays;
 };
 
 /*
- * One way of printing replies.  status(), peer() and peer_detail() print
- * one reply each; tail() closes a list once the daemon has sent IMSG_CTL_END;
- * result() prints an IMSG_CTL_RESULT, failures on err.  "now" is the
- * time the "ago" columns count from.
+ * One way of printing replies.  summary() prints show status and
+ * detail() show status -d, once everything is collected; peer() and
+ * peer_detail() print one reply each; tail() closes a list once the
+ * daemon has sent IMSG_CTL_END; result() prints an IMSG_CTL_RESULT,
+ * failures on err.  "now" is the time the "ago" columns count from.
  */
 struct output {
-	void	(*status)(FILE *, const struct ctl_status *, time_t);
+	void	(*summary)(FILE *, const struct status_view *, time_t);
+	void	(*detail)(FILE *, const struct status_view *, time_t);
 	void	(*peer)(FILE *, const struct ctl_peer *, time_t);
 	void	(*peer_detail)(FILE *, const struct ctl_peer *, time_t);
 	void	(*tail)(FILE *, enum actions);
@@ -67,6 +85,8 @@ const char	*fmt_conn_type(int32_t);
 const char	*fmt_backend(int32_t);
 const char	*fmt_log_level(int32_t);
 const char	*fmt_result(int32_t);
+#define FMT_OS_LEN	64
+const char	*fmt_os(char *, size_t);
 
 /* Which peers to show: all that match every part that is set. */
 struct peer_filter {
@@ -86,6 +106,8 @@ struct show_ctx {
 	const char		*errstr;	/* why a reply was refused */
 	struct peer_filter	 filter;
 	uint32_t		 peers_shown;	/* those the filter let through */
+	struct status_view	*view;		/* show status: replies go
+						   there, not out */
 };
 
 /* show.c */
@@ -93,5 +115,8 @@ int		 show_reply(struct show_ctx *, struct imsg *);
 int		 peer_name_match(const struct ctl_peer *, const char *);
 int		 peer_filter_match(const struct peer_filter *,
 		    const struct ctl_peer *);
+void		 view_free(struct status_view *);
+size_t		 view_connected(const struct status_view *);
+size_t		 view_available(const struct status_view *);
 
 #endif

@@ -26,17 +26,24 @@
 #define PEER_FMT	"%-24s %-18s %-44s %-10s %-7s %-26s %10s %10s\n"
 
 static const char *text(char *, size_t, const char *, const char *);
-static void	 show_status(FILE *, const struct ctl_status *, time_t);
+static void	 show_summary(FILE *, const struct status_view *, time_t);
 static void	 show_mgmt(FILE *, const struct ctl_status *);
 static void	 show_signal(FILE *, const struct ctl_status *);
+static void	 show_detail(FILE *, const struct status_view *, time_t);
+static void	 detail_conn(FILE *, const char *, int, const char *,
+		    const char *);
+static void	 detail_relays(FILE *, const struct status_view *);
+static void	 detail_local(FILE *, const struct status_view *);
 static void	 show_header(FILE *);
 static void	 show_peer(FILE *, const struct ctl_peer *, time_t);
+static void	 peer_block(FILE *, const struct ctl_peer *, time_t);
 static void	 show_peer_detail(FILE *, const struct ctl_peer *, time_t);
 static void	 show_tail(FILE *, enum actions);
 static void	 show_result(FILE *, FILE *, const struct ctl_result *);
 
 const struct output show_output = {
-	.status = show_status,
+	.summary = show_summary,
+	.detail = show_detail,
 	.peer = show_peer,
 	.peer_detail = show_peer_detail,
 	.tail = show_tail,
@@ -72,10 +79,12 @@ text(char *buf, size_t len, const char *s, const char *none)
 	return buf;
 }
 
+/* show status: our own summary, with Go's count of relays. */
 static void
-show_status(FILE *out, const struct ctl_status *st, time_t now)
+show_summary(FILE *out, const struct status_view *v, time_t now)
 {
-	char	buf[CTL_NAME_LEN], t[FMT_TIME_LEN];
+	const struct ctl_status	*st = &v->st;
+	char			 buf[CTL_NAME_LEN], t[FMT_TIME_LEN];
 
 	fprintf(out, "Daemon version: %s\n",
 	    text(buf, sizeof(buf), st->version, "N/A"));
@@ -83,6 +92,8 @@ show_status(FILE *out, const struct ctl_status *st, time_t now)
 	    fmt_timeago(t, sizeof(t), st->started, now));
 	show_mgmt(out, st);
 	show_signal(out, st);
+	fprintf(out, "Relays: %zu/%zu Available\n", view_available(v),
+	    v->nrelays);
 	fprintf(out, "Interface: %s (%s), port %u, MTU %u\n",
 	    text(buf, sizeof(buf), st->ifname, "N/A"),
 	    fmt_backend(st->wg_backend), st->wg_port, st->mtu);
@@ -171,7 +182,7 @@ show_peer(FILE *out, const struct ctl_peer *p, time_t now)
  * left empty.  Blocks are set apart by an empty line.
  */
 static void
-show_peer_detail(FILE *out, const struct ctl_peer *p, time_t now)
+peer_block(FILE *out, const struct ctl_peer *p, time_t now)
 {
 	char	name[CTL_NAME_LEN], addr[CTL_ADDR_LEN], key[CTL_KEY_LEN];
 	char	lt[sizeof(p->local_type)], rt[sizeof(p->remote_type)];
@@ -179,8 +190,6 @@ show_peer_detail(FILE *out, const struct ctl_peer *p, time_t now)
 	char	t[FMT_TIME_LEN], rx[FMT_IEC_LEN], tx[FMT_IEC_LEN];
 	char	d[FMT_DURATION_LEN];
 
-	if (peers_shown++ == 0)
-		fprintf(out, "Peers detail:");
 	fprintf(out, "\n %s:\n", text(name, sizeof(name), p->fqdn, ""));
 	fprintf(out, "  NetBird IP: %s\n",
 	    text(addr, sizeof(addr), p->address, ""));
@@ -207,6 +216,111 @@ show_peer_detail(FILE *out, const struct ctl_peer *p, time_t now)
 	fprintf(out, "  Quantum resistance: false\n  Networks: -\n");
 	fprintf(out, "  Latency: %s\n",
 	    fmt_duration(d, sizeof(d), p->latency_ns));
+}
+
+static void
+show_peer_detail(FILE *out, const struct ctl_peer *p, time_t now)
+{
+	if (peers_shown++ == 0)
+		fprintf(out, "Peers detail:");
+	peer_block(out, p, now);
+}
+
+/*
+ * show status -d, as netbird status -d prints it: the peers, the events
+ * (we record none), then the summary with URLs and lists.  What we do
+ * not have reads as Go prints it with that feature off.
+ */
+static void
+show_detail(FILE *out, const struct status_view *v, time_t now)
+{
+	const struct ctl_status	*st = &v->st;
+	char			 buf[CTL_NAME_LEN];
+	size_t			 i;
+
+	fprintf(out, "Peers detail:");
+	for (i = 0; i < v->npeers; i++)
+		peer_block(out, &v->peers[i], now);
+	fprintf(out, "\nEvents: No events recorded\n");
+	fprintf(out, "OS: %s\n", fmt_os(buf, sizeof(buf)));
+	fprintf(out, "Daemon version: %s\n",
+	    text(buf, sizeof(buf), st->version, "N/A"));
+	fprintf(out, "CLI version: %s\nProfile: default\n", NBD_VERSION);
+	detail_conn(out, "Management", st->mgmt_state == CTL_MGMT_CONNECTED,
+	    st->mgmt_url, st->mgmt_error);
+	detail_conn(out, "Signal", st->signal_connected != 0, st->signal_url,
+	    st->signal_error);
+	detail_relays(out, v);
+	fprintf(out, "Nameservers: \n");
+	detail_local(out, v);
+}
+
+static void
+detail_conn(FILE *out, const char *what, int connected, const char *url,
+    const char *error)
+{
+	char	buf[CTL_URL_LEN];
+
+	if (connected)
+		fprintf(out, "%s: Connected to %s\n", what,
+		    text(buf, sizeof(buf), url, ""));
+	else if (error[0] != '\0')
+		fprintf(out, "%s: Disconnected, reason: %s\n", what,
+		    text(buf, sizeof(buf), error, ""));
+	else
+		fprintf(out, "%s: Disconnected\n", what);
+}
+
+static void
+detail_relays(FILE *out, const struct status_view *v)
+{
+	const struct ctl_relay	*r;
+	char			 uri[CTL_URL_LEN], err[CTL_MSG_LEN];
+	char			 tr[sizeof(r->transport)];
+	size_t			 i;
+
+	fprintf(out, "Relays: ");
+	for (i = 0; i < v->nrelays; i++) {
+		r = &v->relays[i];
+		fprintf(out, "\n  [%s] is ", text(uri, sizeof(uri), r->uri, ""));
+		if (r->available == 1 && r->transport[0] != '\0')
+			fprintf(out, "Available via %s",
+			    text(tr, sizeof(tr), r->transport, ""));
+		else if (r->available == 1)
+			fprintf(out, "Available");
+		else if (r->available == -1)
+			fprintf(out, "Checking...");
+		else
+			fprintf(out, "Unavailable, reason: %s",
+			    text(err, sizeof(err), r->error, ""));
+	}
+	fprintf(out, "\n");
+}
+
+/* From FQDN to the peers count. */
+static void
+detail_local(FILE *out, const struct status_view *v)
+{
+	const struct ctl_status	*st = &v->st;
+	const char		*type = "Userspace";
+	char			 buf[CTL_NAME_LEN];
+
+	if (st->wg_backend == WG_BACKEND_KERNEL)
+		type = "Kernel";
+	else if (st->address[0] == '\0')
+		type = "N/A";
+	fprintf(out, "FQDN: %s\n", text(buf, sizeof(buf), st->fqdn, ""));
+	fprintf(out, "NetBird IP: %s\n", text(buf, sizeof(buf), st->address,
+	    st->wg_backend == WG_BACKEND_KERNEL ? "" : "N/A"));
+	fprintf(out, "Interface type: %s\n", type);
+	if (st->wg_port == 0)
+		fprintf(out, "Wireguard port: N/A\n");
+	else
+		fprintf(out, "Wireguard port: %u\n", st->wg_port);
+	fprintf(out, "Quantum resistance: false\nLazy connection: false\n"
+	    "SSH Server: Disabled\nNetworks: -\n");
+	fprintf(out, "Peers count: %zu/%zu Connected\n", view_connected(v),
+	    v->npeers);
 }
 
 /* An empty list still prints its header. */

@@ -15,8 +15,10 @@
  */
 
 /*
- * JSON output (-j): one line per reply, with the field names of
- * netbird status --json where a field means the same thing.
+ * JSON output (-j): one line per answer, with the field names of
+ * netbird status --json where a field means the same thing.  show
+ * status is netbird status --json: its names, nesting and order, fields
+ * we do not have as Go writes them with the feature off, and ours after.
  */
 
 #include <inttypes.h>
@@ -34,13 +36,20 @@ static void	json_u64(FILE *, int *, const char *, uint64_t);
 static void	json_i64(FILE *, int *, const char *, int64_t);
 static void	json_bool(FILE *, int *, const char *, int);
 static void	json_time(FILE *, int *, const char *, int64_t);
-static void	json_status(FILE *, const struct ctl_status *, time_t);
+static void	json_conn(FILE *, int *, const char *, const char *, int,
+		    const char *);
+static void	json_full(FILE *, const struct status_view *, time_t);
+static void	json_peers(FILE *, const struct status_view *);
+static void	json_relays(FILE *, const struct status_view *);
+static void	json_extras(FILE *, int *, const struct ctl_status *);
+static void	json_peer_obj(FILE *, const struct ctl_peer *);
 static void	json_peer(FILE *, const struct ctl_peer *, time_t);
 static void	json_tail(FILE *, enum actions);
 static void	json_result(FILE *, FILE *, const struct ctl_result *);
 
 const struct output json_output = {
-	.status = json_status,
+	.summary = json_full,
+	.detail = json_full,
 	.peer = json_peer,
 	.peer_detail = json_peer,
 	.tail = json_tail,
@@ -109,6 +118,12 @@ json_string(FILE *out, const char *str)
 		case '\t':
 			fputs("\\t", out);
 			break;
+		case '<':
+		case '>':
+		case '&':
+			/* Go's encoder escapes these for HTML. */
+			fprintf(out, "\\u%04x", *s);
+			break;
 		default:
 			if (*s < 0x20) {
 				fprintf(out, "\\u%04x", *s);
@@ -116,6 +131,13 @@ json_string(FILE *out, const char *str)
 			}
 			if ((n = utf8_len(s)) == 0) {
 				fputs("\\ufffd", out);
+				break;
+			}
+			/* U+2028 and U+2029 too, as Go does. */
+			if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+			    (s[2] == 0xa8 || s[2] == 0xa9)) {
+				fprintf(out, "\\u%04x", 0x2000 | (s[2] - 0x80));
+				s += n - 1;
 				break;
 			}
 			fwrite(s, 1, n, out);
@@ -173,62 +195,118 @@ json_time(FILE *out, int *first, const char *key, int64_t when)
 	json_str(out, first, key, fmt_rfc3339(buf, sizeof(buf), when));
 }
 
+/* management or signal: {url, connected, error, left open. */
 static void
-json_status(FILE *out, const struct ctl_status *st, time_t now)
+json_conn(FILE *out, int *f, const char *key, const char *url,
+    int connected, const char *error)
 {
-	int	f = 1, g;
+	int	g = 1;
+
+	json_key(out, f, key);
+	fputc('{', out);
+	json_str(out, &g, "url", url);
+	json_bool(out, &g, "connected", connected);
+	json_str(out, &g, "error", error);
+}
+
+static void
+json_full(FILE *out, const struct status_view *v, time_t now)
+{
+	const struct ctl_status	*st = &v->st;
+	int			 f = 1, g;
 
 	(void)now;
-	fputc('{', out);
+	fputs("{\"peers\":", out);
+	json_peers(out, v);
+	f = 0;
+	json_str(out, &f, "cliVersion", NBD_VERSION);
 	json_str(out, &f, "daemonVersion", st->version);
 	json_str(out, &f, "daemonStatus", fmt_daemon_status(st->mgmt_state));
-	json_key(out, &f, "management");
-	fputc('{', out);
-	g = 1;
-	json_str(out, &g, "url", st->mgmt_url);
-	json_bool(out, &g, "connected", st->mgmt_state == CTL_MGMT_CONNECTED);
-	json_str(out, &g, "error", st->mgmt_error);
+	json_conn(out, &f, "management", st->mgmt_url,
+	    st->mgmt_state == CTL_MGMT_CONNECTED, st->mgmt_error);
 	fputc('}', out);
-	json_key(out, &f, "signal");
-	fputc('{', out);
-	g = 1;
-	json_str(out, &g, "url", st->signal_url);
-	json_bool(out, &g, "connected", st->signal_connected != 0);
-	json_str(out, &g, "error", st->signal_error);
+	json_conn(out, &f, "signal", st->signal_url, st->signal_connected != 0,
+	    st->signal_error);
+	g = 0;
 	json_u64(out, &g, "droppedUnknownKey", st->signal_dropped);
 	json_u64(out, &g, "droppedInvalid", st->signal_rejected);
-	fputc('}', out);
+	fputs("},\"relays\":", out);
+	json_relays(out, v);
 	json_str(out, &f, "netbirdIp", st->address);
 	json_str(out, &f, "publicKey", st->pubkey);
 	json_bool(out, &f, "usesKernelInterface",
 	    st->wg_backend == WG_BACKEND_KERNEL);
-	json_str(out, &f, "interfaceName", st->ifname);
 	json_u64(out, &f, "wireguardPort", st->wg_port);
-	json_u64(out, &f, "mtu", st->mtu);
 	json_str(out, &f, "fqdn", st->fqdn);
-	json_key(out, &f, "peers");
-	fputc('{', out);
-	g = 1;
-	json_u64(out, &g, "total", st->peers_total);
-	json_u64(out, &g, "connected", st->peers_connected);
-	fputc('}', out);
-	json_time(out, &f, "lastSync", st->last_sync);
-	json_u64(out, &f, "networkSerial", st->serial);
-	json_time(out, &f, "startedAt", st->started);
-	json_str(out, &f, "logLevel", fmt_log_level(st->log_level));
+	json_bool(out, &f, "quantumResistance", 0);
+	json_bool(out, &f, "quantumResistancePermissive", 0);
+	fputs(",\"networks\":null,\"forwardingRules\":0,\"dnsServers\":[],"
+	    "\"events\":[],\"lazyConnectionEnabled\":false,"
+	    "\"profileName\":\"default\","
+	    "\"sshServer\":{\"enabled\":false,\"sessions\":[]}", out);
+	json_extras(out, &f, st);
 	fputs("}\n", out);
 }
 
-/* Peers are streamed: the list opens with the first one. */
+/* Go's lists: null when empty. */
 static void
-json_peer(FILE *out, const struct ctl_peer *p, time_t now)
+json_peers(FILE *out, const struct status_view *v)
+{
+	size_t	i;
+
+	fprintf(out, "{\"total\":%zu,\"connected\":%zu,\"details\":",
+	    v->npeers, view_connected(v));
+	if (v->npeers == 0)
+		fputs("null", out);
+	for (i = 0; i < v->npeers; i++) {
+		fputc(i == 0 ? '[' : ',', out);
+		json_peer_obj(out, &v->peers[i]);
+	}
+	fputs(v->npeers == 0 ? "}" : "]}", out);
+}
+
+static void
+json_relays(FILE *out, const struct status_view *v)
+{
+	const struct ctl_relay	*r;
+	size_t			 i;
+	int			 f;
+
+	fprintf(out, "{\"total\":%zu,\"available\":%zu,\"details\":",
+	    v->nrelays, view_available(v));
+	if (v->nrelays == 0)
+		fputs("null", out);
+	for (i = 0; i < v->nrelays; i++) {
+		r = &v->relays[i];
+		fputs(i == 0 ? "[{" : ",{", out);
+		f = 1;
+		json_str(out, &f, "uri", r->uri);
+		json_bool(out, &f, "available", r->available == 1);
+		json_str(out, &f, "error", r->error);
+		if (r->transport[0] != '\0')
+			json_str(out, &f, "transport", r->transport);
+		fputc('}', out);
+	}
+	fputs(v->nrelays == 0 ? "}" : "]}", out);
+}
+
+/* What netbird status --json does not have: ours, after Go's. */
+static void
+json_extras(FILE *out, int *f, const struct ctl_status *st)
+{
+	json_str(out, f, "interfaceName", st->ifname);
+	json_u64(out, f, "mtu", st->mtu);
+	json_time(out, f, "lastSync", st->last_sync);
+	json_u64(out, f, "networkSerial", st->serial);
+	json_time(out, f, "startedAt", st->started);
+	json_str(out, f, "logLevel", fmt_log_level(st->log_level));
+}
+
+static void
+json_peer_obj(FILE *out, const struct ctl_peer *p)
 {
 	int	f = 1, g;
 
-	(void)now;
-	fputs(peers_total++ == 0 ? "{\"peers\":{\"details\":[" : ",", out);
-	if (p->state == CTL_PEER_CONNECTED)
-		peers_connected++;
 	fputc('{', out);
 	json_str(out, &f, "fqdn", p->fqdn);
 	json_str(out, &f, "netbirdIp", p->address);
@@ -253,7 +331,19 @@ json_peer(FILE *out, const struct ctl_peer *p, time_t now)
 	json_u64(out, &f, "transferReceived", p->rx_bytes);
 	json_u64(out, &f, "transferSent", p->tx_bytes);
 	json_i64(out, &f, "latency", p->latency_ns);
-	fputc('}', out);
+	json_bool(out, &f, "quantumResistance", 0);
+	fputs(",\"networks\":null}", out);
+}
+
+/* Peers are streamed: the list opens with the first one. */
+static void
+json_peer(FILE *out, const struct ctl_peer *p, time_t now)
+{
+	(void)now;
+	fputs(peers_total++ == 0 ? "{\"peers\":{\"details\":[" : ",", out);
+	if (p->state == CTL_PEER_CONNECTED)
+		peers_connected++;
+	json_peer_obj(out, p);
 }
 
 static void

@@ -22,6 +22,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,11 +35,14 @@
 static int	refuse(struct show_ctx *, const char *);
 static int	status_ok(const struct ctl_status *);
 static int	peer_ok(const struct ctl_peer *);
+static int	relay_ok(const struct ctl_relay *);
 static void	peer_clear_path(struct ctl_peer *);
 static int	has_bit(uint32_t, int32_t);
 static int	peers_action(enum actions);
 static int	reply_status(struct show_ctx *, struct imsg *);
 static int	reply_peer(struct show_ctx *, struct imsg *);
+static int	view_add_peer(struct show_ctx *, const struct ctl_peer *);
+static int	reply_relay(struct show_ctx *, struct imsg *);
 static int	reply_end(struct show_ctx *, struct imsg *);
 static int	reply_result(struct show_ctx *, struct imsg *);
 
@@ -56,7 +60,8 @@ status_ok(const struct ctl_status *st)
 	return TERMINATED(st->version) && TERMINATED(st->mgmt_url) &&
 	    TERMINATED(st->mgmt_error) && TERMINATED(st->signal_url) &&
 	    TERMINATED(st->ifname) && TERMINATED(st->pubkey) &&
-	    TERMINATED(st->address) && TERMINATED(st->fqdn);
+	    TERMINATED(st->address) && TERMINATED(st->fqdn) &&
+	    TERMINATED(st->signal_error);
 }
 
 static int
@@ -66,6 +71,14 @@ peer_ok(const struct ctl_peer *p)
 	    TERMINATED(p->pubkey) && TERMINATED(p->local_type) &&
 	    TERMINATED(p->remote_type) && TERMINATED(p->local_endpoint) &&
 	    TERMINATED(p->remote_endpoint) && TERMINATED(p->relay_address);
+}
+
+static int
+relay_ok(const struct ctl_relay *r)
+{
+	return TERMINATED(r->uri) && TERMINATED(r->error) &&
+	    TERMINATED(r->transport) && r->available >= -1 &&
+	    r->available <= 1;
 }
 
 /*
@@ -146,6 +159,8 @@ show_reply(struct show_ctx *ctx, struct imsg *imsg)
 		return reply_status(ctx, imsg);
 	case IMSG_CTL_SHOW_PEER:
 		return reply_peer(ctx, imsg);
+	case IMSG_CTL_SHOW_RELAY:
+		return reply_relay(ctx, imsg);
 	case IMSG_CTL_END:
 		return reply_end(ctx, imsg);
 	case IMSG_CTL_RESULT:
@@ -160,11 +175,14 @@ reply_status(struct show_ctx *ctx, struct imsg *imsg)
 {
 	struct ctl_status	st;
 
-	if (ctx->action != SHOW_STATUS)
+	if (ctx->action != SHOW_STATUS || ctx->view == NULL)
 		return refuse(ctx, "unexpected status reply");
+	if (ctx->view->have_status)
+		return refuse(ctx, "a second status reply");
 	if (imsg_get_data(imsg, &st, sizeof(st)) == -1 || !status_ok(&st))
 		return refuse(ctx, "malformed status reply");
-	ctx->output->status(ctx->out, &st, ctx->now);
+	ctx->view->st = st;
+	ctx->view->have_status = 1;
 	return 0;
 }
 
@@ -178,6 +196,8 @@ reply_peer(struct show_ctx *ctx, struct imsg *imsg)
 	if (imsg_get_data(imsg, &p, sizeof(p)) == -1 || !peer_ok(&p))
 		return refuse(ctx, "malformed peer reply");
 	peer_clear_path(&p);
+	if (ctx->view != NULL)
+		return view_add_peer(ctx, &p);
 	if (!peer_filter_match(&ctx->filter, &p))
 		return 0;
 	ctx->peers_shown++;
@@ -189,12 +209,52 @@ reply_peer(struct show_ctx *ctx, struct imsg *imsg)
 }
 
 static int
+view_add_peer(struct show_ctx *ctx, const struct ctl_peer *p)
+{
+	struct status_view	*v = ctx->view;
+	struct ctl_peer		*n;
+
+	if (v->npeers >= CTL_LIST_MAX)
+		return refuse(ctx, "too many peers");
+	if ((n = reallocarray(v->peers, v->npeers + 1, sizeof(*n))) == NULL)
+		return refuse(ctx, "out of memory");
+	v->peers = n;
+	v->peers[v->npeers++] = *p;
+	return 0;
+}
+
+static int
+reply_relay(struct show_ctx *ctx, struct imsg *imsg)
+{
+	struct status_view	*v = ctx->view;
+	struct ctl_relay	 r, *n;
+
+	if (ctx->action != SHOW_RELAYS || v == NULL)
+		return refuse(ctx, "unexpected relay reply");
+	if (imsg_get_data(imsg, &r, sizeof(r)) == -1 || !relay_ok(&r))
+		return refuse(ctx, "malformed relay reply");
+	if (v->nrelays >= CTL_LIST_MAX)
+		return refuse(ctx, "too many relays");
+	if ((n = reallocarray(v->relays, v->nrelays + 1, sizeof(*n))) == NULL)
+		return refuse(ctx, "out of memory");
+	v->relays = n;
+	v->relays[v->nrelays++] = r;
+	return 0;
+}
+
+static int
 reply_end(struct show_ctx *ctx, struct imsg *imsg)
 {
-	if (ctx->action != SHOW_STATUS && !peers_action(ctx->action))
+	if (ctx->action != SHOW_STATUS && ctx->action != SHOW_RELAYS &&
+	    !peers_action(ctx->action))
 		return refuse(ctx, "unexpected end of reply");
 	if (imsg_get_len(imsg) != 0)
 		return refuse(ctx, "malformed end of reply");
+	if (ctx->action == SHOW_STATUS &&
+	    (ctx->view == NULL || !ctx->view->have_status))
+		return refuse(ctx, "no status in the reply");
+	if (ctx->view != NULL)
+		return 1;
 	/* A name that names no peer is an error; an empty list is not. */
 	if (ctx->filter.name != NULL && ctx->peers_shown == 0) {
 		fprintf(ctx->err, "netbirdctl: no peer matches %s\n",
@@ -218,4 +278,34 @@ reply_result(struct show_ctx *ctx, struct imsg *imsg)
 	if (res.code != CTL_RES_OK)
 		ctx->status = 1;
 	return 1;
+}
+
+void
+view_free(struct status_view *v)
+{
+	free(v->peers);
+	free(v->relays);
+	memset(v, 0, sizeof(*v));
+}
+
+size_t
+view_connected(const struct status_view *v)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < v->npeers; i++)
+		if (v->peers[i].state == CTL_PEER_CONNECTED)
+			n++;
+	return n;
+}
+
+size_t
+view_available(const struct status_view *v)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < v->nrelays; i++)
+		if (v->relays[i].available == 1)
+			n++;
+	return n;
 }

@@ -48,6 +48,8 @@
 #include "ice.h"
 
 #define ICE_POLL_SEC	5	/* WireGuard counters for the watchers */
+#define ICE_PROBE_SEC	20	/* a TURN outcome older: probe again */
+#define ICE_CHECKING	"probe check is already in progress"	/* Go's */
 #define ICE_POLL_ID	0	/* control's ids are never 0 */
 
 struct ice_peer {
@@ -98,6 +100,16 @@ static const struct nbd_wg_stats *ice_show_counters(const struct ice_show *,
 static int	ice_addr_cmp(const void *, const void *);
 static void	ice_peer_show(struct ice_peer *, const struct nbd_wg_stats *,
 		    struct ctl_peer *);
+static void	ice_show_relays(uint32_t);
+static void	ice_show_relay(void *, const struct ctl_relay *);
+static void	ice_turn_show(const struct ice_net_server *,
+		    struct ctl_relay *);
+static void	ice_probe_start(const struct ice_net_server *);
+static void	ice_probe_ready(void *, const struct sockaddr_storage *,
+		    const struct sockaddr_storage *);
+static void	ice_probe_failed(void *, const char *);
+static void	ice_probe_recv(void *, const struct sockaddr_storage *,
+		    const uint8_t *, size_t);
 
 RB_GENERATE(ice_peers, ice_peer, entry, ice_peer_cmp)
 
@@ -121,6 +133,22 @@ static struct event		 poll_ev;
 static int			 poll_busy;	/* a request is out */
 static int			 signal_up;
 static uint32_t			 npeers_connected;
+
+/*
+ * A TURN allocation made to see whether a server works, for show relays
+ * (Go probes the same way), when no client made one lately.  The
+ * outcome is what ice_turn.c remembers.
+ */
+static struct ice_probe {
+	struct turn_client	*c;		/* NULL: a free slot */
+	struct sockaddr_storage	 server;
+}				 probes[NBD_SERVERS_MAX];
+
+static const struct turn_cb ice_probe_cb = {
+	.ready = ice_probe_ready,
+	.failed = ice_probe_failed,
+	.recv = ice_probe_recv,
+};
 
 __dead void
 ice_main(int debug, int verbose)
@@ -222,6 +250,10 @@ ice_dispatch_control(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_CTL_SHOW_PEERS:
 		imsg_empty(imsg, __func__);
 		ice_show_start(imsg_get_id(imsg));
+		break;
+	case IMSG_CTL_SHOW_RELAYS:
+		imsg_empty(imsg, __func__);
+		ice_show_relays(imsg_get_id(imsg));
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
@@ -639,4 +671,125 @@ ice_peer_show(struct ice_peer *ip, const struct nbd_wg_stats *st,
 		cp->rx_bytes = st->rx_bytes;
 		cp->tx_bytes = st->tx_bytes;
 	}
+}
+
+/*
+ * show relays: one ctl_relay per STUN server, TURN server and relay
+ * server, in that order (Go's), then the end.
+ */
+static void
+ice_show_relays(uint32_t id)
+{
+	struct ice_net_server	 srv[2 * NBD_SERVERS_MAX];
+	struct ctl_relay	 cr;
+	size_t			 i, n;
+
+	n = ice_net_servers(srv, nitems(srv));
+	for (i = 0; i < n; i++) {
+		memset(&cr, 0, sizeof(cr));
+		strlcpy(cr.uri, srv[i].uri, sizeof(cr.uri));
+		if (srv[i].scheme == ICE_URI_TURN)
+			ice_turn_show(&srv[i], &cr);
+		else {
+			cr.available = srv[i].available;
+			strlcpy(cr.error, srv[i].available == -1 ?
+			    ICE_CHECKING : srv[i].why, sizeof(cr.error));
+		}
+		if (cr.available == 1)
+			cr.error[0] = '\0';
+		ice_show_relay(&id, &cr);
+	}
+	ice_relay_show(ice_show_relay, &id);
+	if (imsgev_compose(penv.iev[PROC_CONTROL], IMSG_CTL_END, id, 0, -1,
+	    NULL, 0) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+static void
+ice_show_relay(void *arg, const struct ctl_relay *cr)
+{
+	uint32_t	id = *(uint32_t *)arg;
+
+	if (imsg_compose(&penv.iev[PROC_CONTROL]->ibuf, IMSG_CTL_SHOW_RELAY,
+	    id, 0, -1, cr, sizeof(*cr)) == -1)
+		fatal("%s: imsg_compose", __func__);
+}
+
+/*
+ * A TURN server works when the last allocation made there stood; with
+ * none lately, a probe starts and the old outcome, if any, stands.
+ */
+static void
+ice_turn_show(const struct ice_net_server *srv, struct ctl_relay *cr)
+{
+	time_t	when = 0;
+	int	r;
+
+	if (srv->addr.ss_family == AF_UNSPEC) {
+		cr->available = srv->why[0] != '\0' ? 0 : -1;
+		strlcpy(cr->error, srv->why[0] != '\0' ? srv->why :
+		    ICE_CHECKING, sizeof(cr->error));
+		return;
+	}
+	r = turn_server_outcome(&srv->addr, &when, cr->error,
+	    sizeof(cr->error));
+	if (r == -1 || time(NULL) - when >= ICE_PROBE_SEC)
+		ice_probe_start(srv);
+	cr->available = r;
+	if (r == -1)
+		strlcpy(cr->error, ICE_CHECKING, sizeof(cr->error));
+}
+
+static void
+ice_probe_start(const struct ice_net_server *srv)
+{
+	struct ice_probe	*p = NULL;
+	size_t			 i;
+
+	for (i = 0; i < nitems(probes); i++) {
+		if (probes[i].c != NULL &&
+		    ice_addr_eq(&probes[i].server, &srv->addr))
+			return;
+		if (probes[i].c == NULL && p == NULL)
+			p = &probes[i];
+	}
+	if (p == NULL)
+		return;
+	p->server = srv->addr;
+	p->c = turn_client_new(&srv->addr, srv->user, srv->pwd,
+	    &ice_probe_cb, p);
+}
+
+/* The outcome is kept by ice_turn.c; the client may go at once. */
+static void
+ice_probe_ready(void *arg, const struct sockaddr_storage *relayed,
+    const struct sockaddr_storage *mapped)
+{
+	struct ice_probe	*p = arg;
+
+	(void)relayed;
+	(void)mapped;
+	turn_client_free(p->c);
+	p->c = NULL;
+}
+
+static void
+ice_probe_failed(void *arg, const char *why)
+{
+	struct ice_probe	*p = arg;
+
+	(void)why;
+	turn_client_free(p->c);
+	p->c = NULL;
+}
+
+/* A probe has no peers: nothing comes. */
+static void
+ice_probe_recv(void *arg, const struct sockaddr_storage *from,
+    const uint8_t *buf, size_t len)
+{
+	(void)arg;
+	(void)from;
+	(void)buf;
+	(void)len;
 }

@@ -52,6 +52,7 @@ struct nbd_host_addrs;
 struct nbd_raw_socket;
 struct nbd_turn;
 struct imsg;
+struct ctl_relay;
 
 /* ---- ice_cand.c ---------------------------------------------------- */
 
@@ -248,6 +249,12 @@ struct turn_stats {
 };
 void		 turn_client_stats(const struct turn_client *,
 		    struct turn_stats *);
+/*
+ * How the last allocation of any client at a server went: 1 it stood,
+ * 0 it failed (with the reason), -1 none remembered; and when.
+ */
+int		 turn_server_outcome(const struct sockaddr_storage *,
+		    time_t *, char *, size_t);
 
 /* ---- ice_proxy.c --------------------------------------------------- */
 
@@ -312,6 +319,24 @@ uint16_t	 ice_net_wg_port(void);		/* 0: no raw socket yet */
 int		 ice_net_have_turn(void);
 /* Called when our local candidates changed (the candidate monitor). */
 void		 ice_net_on_change(void (*)(void *), void *);
+
+#define ICE_NET_WHY_LEN		160
+
+/* A STUN or TURN server as netbirdctl shows it. */
+struct ice_net_server {
+	int			 scheme;	/* enum ice_uri_scheme */
+	char			 uri[ICE_URI_HOST_MAX + 32];	/* as Go
+						   writes it */
+	struct sockaddr_storage	 addr;		/* AF_UNSPEC: unresolved */
+	int			 available;	/* STUN: the last Binding
+						   1 answered, 0 not, -1 not
+						   known yet */
+	char			 why[ICE_NET_WHY_LEN];	/* the last failure */
+	const char		*user;		/* TURN, until the next */
+	const char		*pwd;		/* configuration */
+};
+/* The STUN servers, then the TURN servers; how many. */
+size_t		 ice_net_servers(struct ice_net_server *, size_t);
 
 #define ICE_NET_LOOKUPS_MAX	16	/* names under way for other modules */
 typedef void	(*ice_net_resolved_cb)(void *, const struct sockaddr_storage *,
@@ -390,6 +415,12 @@ struct relay_peer *ice_relay_open(const char *, const uint8_t *, size_t,
 int		 ice_relay_send(struct relay_peer *, const uint8_t *, size_t);
 const char	*ice_relay_url(const struct relay_peer *);
 void		 ice_relay_close(struct relay_peer *);
+/*
+ * The relay servers as netbirdctl shows them, one call each: home and
+ * foreign ones connected, or with no home the configured ones, down.
+ */
+void		 ice_relay_show(void (*)(void *, const struct ctl_relay *),
+		    void *);
 
 /* ---- ice.c ------------------------------------------------------- */
 

@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +84,7 @@ struct net_server {
 	uint8_t			 tid[ICE_STUN_TID_LEN];
 	struct sockaddr_storage	 mapped;	/* AF_UNSPEC: none */
 	time_t			 answered;	/* the last answer */
+	char			 why[ICE_NET_WHY_LEN];	/* the last failure */
 };
 
 /* A name looked up for another module. */
@@ -323,15 +325,17 @@ ice_net_dns_answer(struct imsg *imsg)
 	}
 	s->qid = 0;
 	if (a.error != 0) {
-		log_warnx("cannot resolve %s: %s", s->uri.host,
+		snprintf(s->why, sizeof(s->why), "cannot resolve: %s",
 		    gai_strerror(a.error));
+		log_warnx("%s: %s", s->uri.host, s->why);
 		return;
 	}
 	for (i = 0; i < a.naddrs; i++)
 		if (a.addrs[i].ss_family == AF_INET)
 			break;
 	if (i == a.naddrs) {
-		log_warnx("%s has no IPv4 address", s->uri.host);
+		strlcpy(s->why, "no IPv4 address", sizeof(s->why));
+		log_warnx("%s: %s", s->uri.host, s->why);
 		return;
 	}
 	old = s->addr;
@@ -360,6 +364,40 @@ ice_net_have_turn(void)
 	const char		*u, *p;
 
 	return ice_net_turn(&ss, &u, &p) == 0;
+}
+
+/*
+ * The STUN servers, then the TURN servers, as netbirdctl shows them:
+ * the URI as Go writes it, the address, and for STUN whether the last
+ * Binding request was answered with an address.
+ */
+size_t
+ice_net_servers(struct ice_net_server *out, size_t max)
+{
+	const struct net_server	*s;
+	struct ice_net_server	*o;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < net.nstun + net.nturn && n < max; i++) {
+		s = i < net.nstun ? &net.stun[i] : &net.turn[i - net.nstun];
+		o = &out[n++];
+		memset(o, 0, sizeof(*o));
+		o->scheme = s->uri.scheme;
+		snprintf(o->uri, sizeof(o->uri), "%s:%s%s%s:%u%s",
+		    s->uri.scheme == ICE_URI_STUN ? "stun" : "turn",
+		    strchr(s->uri.host, ':') != NULL ? "[" : "", s->uri.host,
+		    strchr(s->uri.host, ':') != NULL ? "]" : "", s->uri.port,
+		    s->uri.scheme == ICE_URI_STUN ? "" : "?transport=udp");
+		o->addr = s->addr;
+		strlcpy(o->why, s->why, sizeof(o->why));
+		if (s->mapped.ss_family == AF_INET)
+			o->available = 1;
+		else
+			o->available = s->why[0] != '\0' ? 0 : -1;
+		o->user = s->user;
+		o->pwd = s->pwd;
+	}
+	return n;
 }
 
 void
@@ -625,17 +663,18 @@ net_binding_response(const struct ice_stun *st,
 	evtimer_del(&s->ev);
 	s->answered = time(NULL);
 	if (st->cls == ICE_STUN_ERROR) {
-		log_warnx("STUN server %s: error %d", s->uri.host,
-		    st->error_code);
+		snprintf(s->why, sizeof(s->why), "error %d", st->error_code);
+		log_warnx("STUN server %s: %s", s->uri.host, s->why);
 		net_bind_lost(s);
 		return;
 	}
 	if (!net_ipv4_ok(&st->mapped)) {
-		log_warnx("STUN server %s: no usable mapped address",
-		    s->uri.host);
+		strlcpy(s->why, "no usable mapped address", sizeof(s->why));
+		log_warnx("STUN server %s: %s", s->uri.host, s->why);
 		net_bind_lost(s);
 		return;
 	}
+	s->why[0] = '\0';
 	if (ice_addr_eq(&s->mapped, &st->mapped))
 		return;
 	s->mapped = st->mapped;
@@ -712,6 +751,7 @@ net_servers_set(struct net_server *cur, size_t *ncur,
 			cur[i].addr = old[j].addr;
 			cur[i].mapped = old[j].mapped;
 			cur[i].qid = old[j].qid;
+			memcpy(cur[i].why, old[j].why, sizeof(cur[i].why));
 			break;
 		}
 	}
@@ -928,6 +968,7 @@ net_bind_timer(int fd, short event, void *arg)
 		return;
 	}
 	s->busy = 0;
+	strlcpy(s->why, "no answer to a Binding request", sizeof(s->why));
 	log_warnx("STUN server %s: no answer", s->uri.host);
 	net_bind_lost(s);
 }

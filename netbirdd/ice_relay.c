@@ -164,6 +164,8 @@ static struct {
 				    0)->relay_token_signature)];
 	struct relay_srvs	 srvs;
 	struct relay_srv	*home;		/* ready */
+	char			 whys[NBD_SERVERS_MAX][CTL_MSG_LEN]; /* of urls:
+						   the last failure */
 	struct event		 race_ev;
 	struct backoff		 backoff;
 	void			(*on_change)(void *);
@@ -205,6 +207,7 @@ ice_relay_config(const struct nbd_netbird_config *c)
 	if (relay_urls_same(c))
 		return;
 	rl.nurls = 0;
+	memset(rl.whys, 0, sizeof(rl.whys));
 	for (i = 0; i < c->nrelay && i < nitems(rl.urls); i++)
 		strlcpy(rl.urls[rl.nurls++], c->relay[i], CTL_URL_LEN);
 	if (rl.home != NULL) {
@@ -255,6 +258,40 @@ ice_relay_home(struct sockaddr_storage *ss)
 		return NULL;
 	*ss = rl.home->peer;
 	return rl.home->instance;
+}
+
+/*
+ * As Go's status lists relays: home and the foreign relays connected,
+ * by instance URL, over WebSocket; with no home, every configured
+ * server, down for the last reason a connection failed.
+ */
+void
+ice_relay_show(void (*cb)(void *, const struct ctl_relay *), void *arg)
+{
+	struct relay_srv	*s;
+	struct ctl_relay	 cr;
+	size_t			 i;
+
+	for (i = 0; rl.home == NULL && i < rl.nurls; i++) {
+		memset(&cr, 0, sizeof(cr));
+		strlcpy(cr.uri, rl.urls[i], sizeof(cr.uri));
+		strlcpy(cr.error, rl.whys[i][0] != '\0' ? rl.whys[i] :
+		    "relay client not connected", sizeof(cr.error));
+		cb(arg, &cr);
+	}
+	memset(&cr, 0, sizeof(cr));
+	strlcpy(cr.transport, "ws", sizeof(cr.transport));
+	cr.available = 1;
+	if (rl.home != NULL) {
+		strlcpy(cr.uri, rl.home->instance, sizeof(cr.uri));
+		cb(arg, &cr);
+	}
+	TAILQ_FOREACH(s, &rl.srvs, entry) {
+		if (s->state != SRV_READY || s->role != SRV_FOREIGN)
+			continue;
+		strlcpy(cr.uri, s->instance, sizeof(cr.uri));
+		cb(arg, &cr);
+	}
 }
 
 /* Every configured relay at once; the candidates of a race before go. */
@@ -650,11 +687,15 @@ srv_peers_state(struct relay_srv *s, const struct relay_msg *m)
 static void
 srv_fail(struct relay_srv *s, const char *why)
 {
+	size_t	i;
 	int	stable;
 
 	stable = s->state == SRV_READY &&
 	    time(NULL) - s->ready_at >= RELAY_STABLE_SEC;
 	log_warnx("relay %s: %s", s->url, why);
+	for (i = 0; s->role != SRV_FOREIGN && i < rl.nurls; i++)
+		if (strcmp(rl.urls[i], s->url) == 0)
+			strlcpy(rl.whys[i], why, sizeof(rl.whys[i]));
 	srv_disconnect(s, "relay connection lost", 0);
 	s->instance[0] = '\0';
 	memset(&s->first, 0, sizeof(s->first));

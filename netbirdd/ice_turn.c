@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event.h>
@@ -97,6 +98,7 @@
 #define TURN_DGRAM_MAX		65536
 #define TURN_DATA_MAX		65000	/* payload of one datagram */
 #define TURN_BURST		64	/* datagrams read per event */
+#define TURN_OUTCOMES_MAX	16	/* servers whose last outcome we keep */
 
 enum turn_state {
 	TURN_ALLOCATING,
@@ -167,7 +169,16 @@ struct turn_client {
 	char			 why[160];
 };
 
+/* How the last allocation at a server went, for netbirdctl. */
+struct turn_outcome {
+	struct sockaddr_storage	 server;	/* AF_UNSPEC: a free slot */
+	time_t			 when;
+	int			 ok;
+	char			 why[160];
+};
+
 static socklen_t turn_sslen(const struct sockaddr_storage *);
+static void	turn_outcome_set(const struct turn_client *, int);
 static void	turn_leave(struct turn_client *);
 static void	turn_stop(struct turn_client *);
 static void	turn_fail(struct turn_client *, const char *, ...)
@@ -245,6 +256,8 @@ static const uint16_t turn_known_attrs[] = {
 static uint8_t	turn_rbuf[TURN_DGRAM_MAX];
 static uint8_t	turn_sbuf[TURN_DGRAM_MAX];
 static uint8_t	turn_mbuf[TURN_REQ_MAX];
+
+static struct turn_outcome turn_outcomes[TURN_OUTCOMES_MAX];
 
 struct turn_client *
 turn_client_new(const struct sockaddr_storage *server, const char *username,
@@ -412,6 +425,49 @@ turn_client_free(struct turn_client *c)
 	freezero(c, sizeof(*c));
 }
 
+/*
+ * The last allocation any client made at server: 1 it stood, 0 it
+ * failed (why says how), -1 none that we remember.  *when is its time.
+ */
+int
+turn_server_outcome(const struct sockaddr_storage *server, time_t *when,
+    char *why, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(turn_outcomes); i++) {
+		if (turn_outcomes[i].server.ss_family == AF_UNSPEC ||
+		    !ice_addr_eq(&turn_outcomes[i].server, server))
+			continue;
+		*when = turn_outcomes[i].when;
+		strlcpy(why, turn_outcomes[i].why, len);
+		return turn_outcomes[i].ok;
+	}
+	return -1;
+}
+
+/* The slot of c's server, else a free one, else the oldest. */
+static void
+turn_outcome_set(const struct turn_client *c, int ok)
+{
+	struct turn_outcome	*o = &turn_outcomes[0];
+	size_t			 i;
+
+	for (i = 0; i < nitems(turn_outcomes); i++) {
+		if (turn_outcomes[i].server.ss_family != AF_UNSPEC &&
+		    ice_addr_eq(&turn_outcomes[i].server, &c->server)) {
+			o = &turn_outcomes[i];
+			break;
+		}
+		if (turn_outcomes[i].when < o->when)
+			o = &turn_outcomes[i];
+	}
+	o->server = c->server;
+	o->when = time(NULL);
+	o->ok = ok;
+	strlcpy(o->why, ok ? "" : c->why, sizeof(o->why));
+}
+
 static socklen_t
 turn_sslen(const struct sockaddr_storage *ss)
 {
@@ -470,6 +526,7 @@ turn_fail(struct turn_client *c, const char *fmt, ...)
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
 	turn_stop(c);
+	turn_outcome_set(c, 0);
 	log_warnx("TURN %s: %s", ice_addr_str(&c->server, buf, sizeof(buf)),
 	    c->why);
 	c->cb.failed(c->arg, c->why);
@@ -1005,6 +1062,7 @@ turn_allocated(struct turn_client *c, StunMessage *msg)
 	c->state = TURN_READY;
 	c->relayed = relayed;
 	c->mapped = mapped;
+	turn_outcome_set(c, 1);
 	turn_refresh_arm(c, lifetime);
 	log_info("TURN %s: relayed address %s, lifetime %us",
 	    ice_addr_str(&c->server, b1, sizeof(b1)),

@@ -39,7 +39,7 @@ if [ "$rc" -eq 124 ]; then
 	exit 1
 fi
 check "show status: exit status 0" test "$rc" -eq 0
-check "show status: 11 lines" test "$(wc -l <"$tmp/out")" -eq 11
+check "show status: 12 lines" test "$(wc -l <"$tmp/out")" -eq 12
 check "show status: daemon version" has "$tmp/out" '^Daemon version: [0-9]'
 # No server listens there: mgmt tries, fails and says why.
 check "show status: management URL and state" has "$tmp/out" \
@@ -49,6 +49,8 @@ check "show status: our public key" \
 check "show status: interface line" \
     has "$tmp/out" "^Interface: nbt[0-9]+ \\((N/A|Userspace|Kernel)\\), port 51820, MTU 1280$"
 check "show status: never synced" grep -qx 'Last sync: never' "$tmp/out"
+check "show status: no relays yet" \
+    grep -qx 'Relays: 0/0 Available' "$tmp/out"
 check "show status: peers count" \
     grep -qx 'Peers count: 0/0 Connected' "$tmp/out"
 check "show status: log level info" grep -qx 'Log level: info' "$tmp/out"
@@ -97,10 +99,18 @@ assert d['publicKey'] == '$pub', d['publicKey']
 m = d['management']
 assert m['url'] == 'http://127.0.0.1:1' and m['connected'] is False, m
 assert isinstance(m['error'], str), m
-assert d['peers'] == {'total': 0, 'connected': 0}
+assert d['peers'] == {'total': 0, 'connected': 0, 'details': None}, d
+assert d['relays'] == {'total': 0, 'available': 0, 'details': None}, d
 assert d['wireguardPort'] == 51820
 assert d['daemonStatus'] in ('Idle', 'Connecting'), d['daemonStatus']
 assert d['logLevel'] == 'info'"
+ctl show status -d >"$tmp/out" 2>"$tmp/err"
+check "show status -d: exit status 0, nothing on stderr" \
+    sh -c "test $? -eq 0 && test ! -s '$tmp/err'"
+check "show status -d: no peers, no events, no relays" sh -c \
+    "head -n 2 '$tmp/out' | tr '\n' '|' |
+    grep -qx 'Peers detail:|Events: No events recorded|' &&
+    grep -qx 'Relays: ' '$tmp/out' && grep -qx 'Peers count: 0/0 Connected' '$tmp/out'"
 ctl -j show peers >"$tmp/out"
 check "-j show peers: empty list" $PYTHON -c "
 import json

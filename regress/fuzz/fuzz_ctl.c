@@ -16,8 +16,10 @@
 
 /*
  * libFuzzer target for both ends of the control protocol.  Input byte 0
- * picks the request netbirdctl made (bits 0-2) and its output (bit 3:
- * JSON); the rest is the byte stream that arrives.  Each message is
+ * picks the request netbirdctl made (bits 0-2), its output (bit 3:
+ * JSON) and whether replies are collected for show status (bit 4, then
+ * printed as show status and show status -d); the rest is the byte
+ * stream that arrives.  Each message is
  * checked as the control process checks a client's request and an
  * owner's reply, then given to netbirdctl's show_reply(), which must
  * refuse what is malformed and print the rest without reading past a
@@ -62,6 +64,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct show_ctx	 ctx;
+	struct status_view view;
 	struct imsgbuf	 rb;
 	struct imsg	 imsg;
 	size_t		 off = 1;
@@ -73,7 +76,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (null == NULL && (null = fopen("/dev/null", "w")) == NULL)
 		abort();
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.action = 1 + (data[0] & 7) % RELOAD;
+	memset(&view, 0, sizeof(view));
+	ctx.action = 1 + (data[0] & 7) % SHOW_RELAYS;
+	if (data[0] & 16)
+		ctx.view = &view;
 	ctx.output = (data[0] & 8) ? &json_output : &show_output;
 	ctx.out = ctx.err = null;
 	ctx.now = 1800000000;
@@ -100,6 +106,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	}
 	ctx.output->tail(null, NONE);
+	if (view.have_status) {
+		ctx.output->summary(null, &view, ctx.now);
+		ctx.output->detail(null, &view, ctx.now);
+	}
+	view_free(&view);
 	imsgbuf_clear(&rb);
 	close(sv[0]);
 	close(sv[1]);

@@ -39,6 +39,7 @@
 #define KEY_B	"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
 #define KEY_ME	"Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE="
 #define KEY_R	"cmVsYXllZHBlZXJyZWxheWVkcGVlcnJlbGF5ZWRwZWU="
+#define QR_NET	"\"networks\":null"
 #define PEERS_HEADER \
 	"NAME                     IP                 PUBLIC KEY         " \
 	"                          STATE      CONN    HANDSHAKE        " \
@@ -55,12 +56,19 @@ struct capture {
 };
 
 static int	 failed;
+static struct status_view reply_view;	/* what reply() collected */
 
 static void	 check(int, const char *);
 static void	 check_str(const char *, const char *, const char *);
 static void	 cap_open(struct capture *);
 static void	 cap_close(struct capture *);
 static void	 status_full(struct ctl_status *);
+static void	 relays_two(struct ctl_relay *);
+static void	 test_status_detail(void);
+static void	 test_status_detail_json(void);
+static void	 test_relay_replies(void);
+static void	 status_print(const struct output *, FILE *,
+		    const struct ctl_status *);
 static void	 peer_a(struct ctl_peer *);
 static void	 peer_b(struct ctl_peer *);
 static void	 test_timeago(void);
@@ -81,6 +89,8 @@ static void	 test_json_escape(void);
 static void	 test_result_json(void);
 static const struct parse_result *parse_words(const char *);
 static void	 test_parser(void);
+static int	 reply_ctx(struct show_ctx *, uint32_t, const void *, size_t,
+		    struct capture *);
 static int	 reply(enum actions, uint32_t, const void *, size_t,
 		    struct capture *, int *);
 static void	 test_replies(void);
@@ -161,6 +171,31 @@ status_full(struct ctl_status *st)
 	st->log_level = NBD_LOG_INFO;
 	st->wg_port = 51820;
 	st->mtu = 1280;
+}
+
+/* A relay server up over WebSocket and a STUN server that is not. */
+static void
+relays_two(struct ctl_relay *r)
+{
+	memset(r, 0, 2 * sizeof(*r));
+	strlcpy(r[0].uri, "stun:stun.netbird.io:3478", sizeof(r[0].uri));
+	strlcpy(r[0].error, "no answer to a Binding request",
+	    sizeof(r[0].error));
+	strlcpy(r[1].uri, "rels://relay.netbird.io:443", sizeof(r[1].uri));
+	strlcpy(r[1].transport, "ws", sizeof(r[1].transport));
+	r[1].available = 1;
+}
+
+/* show status with no relays or peers: the status alone. */
+static void
+status_print(const struct output *o, FILE *out, const struct ctl_status *st)
+{
+	struct status_view	v;
+
+	memset(&v, 0, sizeof(v));
+	v.st = *st;
+	v.have_status = 1;
+	o->summary(out, &v, NOW);
 }
 
 static void
@@ -317,17 +352,24 @@ static void
 test_status_text(void)
 {
 	struct capture		c;
-	struct ctl_status	st;
+	struct status_view	v;
+	struct ctl_relay	r[2];
 
-	status_full(&st);
+	memset(&v, 0, sizeof(v));
+	status_full(&v.st);
+	v.have_status = 1;
+	relays_two(r);
+	v.relays = r;
+	v.nrelays = 2;
 	cap_open(&c);
-	show_output.status(c.out, &st, NOW);
+	show_output.summary(c.out, &v, NOW);
 	cap_close(&c);
 	check_str(c.obuf,
 	    "Daemon version: 0.1.0\n"
 	    "Started: 2 hours, 2 minutes ago\n"
 	    "Management: Connected to https://api.netbird.io:443\n"
 	    "Signal: Connected to https://signal.netbird.io:443\n"
+	    "Relays: 1/2 Available\n"
 	    "Interface: wt0 (Userspace), port 51820, MTU 1280\n"
 	    "Public key: " KEY_ME "\n"
 	    "NetBird IP: 100.64.0.5/16\n"
@@ -335,7 +377,7 @@ test_status_text(void)
 	    "Last sync: 12 seconds ago (serial 42)\n"
 	    "Peers count: 1/3 Connected\n"
 	    "Log level: info\n",
-	    "text: show status, connected");
+	    "text: show status, connected, relays counted");
 	free(c.obuf);
 	free(c.ebuf);
 }
@@ -351,13 +393,14 @@ test_status_sparse(void)
 	strlcpy(st.mgmt_url, "http://127.0.0.1:1", sizeof(st.mgmt_url));
 	st.log_level = NBD_LOG_WARNING;
 	cap_open(&c);
-	show_output.status(c.out, &st, NOW);
+	status_print(&show_output, c.out, &st);
 	cap_close(&c);
 	check_str(c.obuf,
 	    "Daemon version: N/A\n"
 	    "Started: -\n"
 	    "Management: Not connected to http://127.0.0.1:1\n"
 	    "Signal: Disconnected\n"
+	    "Relays: 0/0 Available\n"
 	    "Interface: N/A (N/A), port 0, MTU 0\n"
 	    "Public key: N/A\n"
 	    "NetBird IP: N/A\n"
@@ -406,7 +449,7 @@ test_status_states(void)
 		strlcpy(st.signal_url, "http://s", sizeof(st.signal_url));
 		st.mgmt_state = t[i].state;
 		cap_open(&c);
-		show_output.status(c.out, &st, NOW);
+		status_print(&show_output, c.out, &st);
 		cap_close(&c);
 		snprintf(what, sizeof(what), "text: management state %d",
 		    t[i].state);
@@ -455,14 +498,14 @@ test_status_signal(void)
 		st.signal_dropped = t[i].dropped;
 		st.signal_rejected = t[i].rejected;
 		cap_open(&c);
-		show_output.status(c.out, &st, NOW);
+		status_print(&show_output, c.out, &st);
 		cap_close(&c);
 		snprintf(what, sizeof(what), "text: signal line %zu", i);
 		check(strstr(c.obuf, t[i].want) != NULL, what);
 		free(c.obuf);
 		free(c.ebuf);
 		cap_open(&c);
-		json_output.status(c.out, &st, NOW);
+		status_print(&json_output, c.out, &st);
 		cap_close(&c);
 		snprintf(what, sizeof(what), "JSON: signal %zu", i);
 		check(strstr(c.obuf, t[i].connected ?
@@ -590,21 +633,26 @@ test_status_json(void)
 
 	status_full(&st);
 	cap_open(&c);
-	json_output.status(c.out, &st, NOW);
-	json_output.tail(c.out, SHOW_STATUS);
+	status_print(&json_output, c.out, &st);
 	cap_close(&c);
 	check_str(c.obuf,
-	    "{\"daemonVersion\":\"0.1.0\",\"daemonStatus\":\"Connected\","
+	    "{\"peers\":{\"total\":0,\"connected\":0,\"details\":null},"
+	    "\"cliVersion\":\"" NBD_VERSION "\",\"daemonVersion\":\"0.1.0\","
+	    "\"daemonStatus\":\"Connected\","
 	    "\"management\":{\"url\":\"https://api.netbird.io:443\","
 	    "\"connected\":true,\"error\":\"\"},"
 	    "\"signal\":{\"url\":\"https://signal.netbird.io:443\","
 	    "\"connected\":true,\"error\":\"\",\"droppedUnknownKey\":0,"
 	    "\"droppedInvalid\":0},"
+	    "\"relays\":{\"total\":0,\"available\":0,\"details\":null},"
 	    "\"netbirdIp\":\"100.64.0.5/16\",\"publicKey\":\"" KEY_ME "\","
-	    "\"usesKernelInterface\":false,\"interfaceName\":\"wt0\","
-	    "\"wireguardPort\":51820,\"mtu\":1280,"
-	    "\"fqdn\":\"host.netbird.cloud\","
-	    "\"peers\":{\"total\":3,\"connected\":1},"
+	    "\"usesKernelInterface\":false,\"wireguardPort\":51820,"
+	    "\"fqdn\":\"host.netbird.cloud\",\"quantumResistance\":false,"
+	    "\"quantumResistancePermissive\":false,\"networks\":null,"
+	    "\"forwardingRules\":0,\"dnsServers\":[],\"events\":[],"
+	    "\"lazyConnectionEnabled\":false,\"profileName\":\"default\","
+	    "\"sshServer\":{\"enabled\":false,\"sessions\":[]},"
+	    "\"interfaceName\":\"wt0\",\"mtu\":1280,"
 	    "\"lastSync\":\"2027-01-15T07:59:48Z\",\"networkSerial\":42,"
 	    "\"startedAt\":\"2027-01-15T05:58:00Z\",\"logLevel\":\"info\"}\n",
 	    "JSON: show status, one line, netbird status --json names");
@@ -636,7 +684,7 @@ test_peers_json(void)
 	    "\"remote\":\"198.51.100.7:40000\"},\"relayAddress\":\"\","
 	    "\"lastWireguardHandshake\":\"2027-01-15T07:58:55Z\","
 	    "\"transferReceived\":1536,\"transferSent\":3145728,"
-	    "\"latency\":12345678},"
+	    "\"latency\":12345678,\"quantumResistance\":false," QR_NET "},"
 	    "{\"fqdn\":\"a-much-longer-peer-name.example.com\","
 	    "\"netbirdIp\":\"100.64.0.3\",\"publicKey\":\"" KEY_B "\","
 	    "\"status\":\"Idle\","
@@ -646,7 +694,8 @@ test_peers_json(void)
 	    "\"iceCandidateEndpoint\":{\"local\":\"\",\"remote\":\"\"},"
 	    "\"relayAddress\":\"\","
 	    "\"lastWireguardHandshake\":\"0001-01-01T00:00:00Z\","
-	    "\"transferReceived\":0,\"transferSent\":0,\"latency\":0}"
+	    "\"transferReceived\":0,\"transferSent\":0,\"latency\":0,"
+	    "\"quantumResistance\":false," QR_NET "}"
 	    "],\"total\":2,\"connected\":1}}\n",
 	    "JSON: show peers, two peers, totals counted");
 	free(c.obuf);
@@ -812,14 +861,13 @@ test_parser(void)
 }
 
 /*
- * Send one reply over a socketpair and give it to show_reply() for a
- * request "action"; its return value, output in cap, status in *status.
+ * Send one reply over a socketpair and give it to show_reply() with
+ * ctx; its return value, output in cap.
  */
 static int
-reply(enum actions action, uint32_t type, const void *data, size_t len,
-    struct capture *cap, int *status)
+reply_ctx(struct show_ctx *ctx, uint32_t type, const void *data, size_t len,
+    struct capture *cap)
 {
-	struct show_ctx	 ctx;
 	struct imsgbuf	 a, b;
 	struct imsg	 imsg;
 	int		 sv[2], r = -2;
@@ -830,23 +878,38 @@ reply(enum actions action, uint32_t type, const void *data, size_t len,
 	if (imsg_compose(&a, type, 0, 0, -1, data, len) == -1 ||
 	    imsgbuf_flush(&a) == -1 || imsgbuf_read(&b) != 1)
 		exit(1);
-	memset(&ctx, 0, sizeof(ctx));
 	cap_open(cap);
-	ctx.output = &show_output;
-	ctx.out = cap->out;
-	ctx.err = cap->err;
-	ctx.action = action;
-	ctx.now = NOW;
+	ctx->out = cap->out;
+	ctx->err = cap->err;
 	if (imsgbuf_get(&b, &imsg) > 0) {
-		r = show_reply(&ctx, &imsg);
+		r = show_reply(ctx, &imsg);
 		imsg_free(&imsg);
 	}
 	cap_close(cap);
-	*status = ctx.status;
 	imsgbuf_clear(&a);
 	imsgbuf_clear(&b);
 	close(sv[0]);
 	close(sv[1]);
+	return r;
+}
+
+/*
+ * The same for a request "action" on a fresh context; show status's
+ * requests collect in reply_view, emptied first.  Status in *status.
+ */
+static int
+reply(enum actions action, uint32_t type, const void *data, size_t len,
+    struct capture *cap, int *status)
+{
+	struct show_ctx	 ctx;
+	int		 r;
+
+	ctx_init(&ctx, &show_output, action);
+	view_free(&reply_view);
+	if (action == SHOW_STATUS || action == SHOW_RELAYS)
+		ctx.view = &reply_view;
+	r = reply_ctx(&ctx, type, data, len, cap);
+	*status = ctx.status;
 	return r;
 }
 
@@ -863,9 +926,9 @@ test_replies(void)
 	status_full(&st);
 	r = reply(SHOW_STATUS, IMSG_CTL_SHOW_STATUS, &st, sizeof(st), &c,
 	    &status);
-	check(r == 0 && status == 0 &&
-	    strncmp(c.obuf, "Daemon version: 0.1.0\n", 22) == 0,
-	    "reply: a status is printed, more is expected");
+	check(r == 0 && status == 0 && c.olen == 0 && reply_view.have_status &&
+	    strcmp(reply_view.st.version, "0.1.0") == 0,
+	    "reply: a status is kept, more is expected");
 	free(c.obuf);
 	free(c.ebuf);
 
@@ -1531,7 +1594,7 @@ test_peer_replies(void)
 	    "\"remote\":\"198.51.100.7:40000\"},\"relayAddress\":\"\","
 	    "\"lastWireguardHandshake\":\"2027-01-15T07:58:55Z\","
 	    "\"transferReceived\":1536,\"transferSent\":3145728,"
-	    "\"latency\":12345678}"
+	    "\"latency\":12345678,\"quantumResistance\":false," QR_NET "}"
 	    "],\"total\":1,\"connected\":1}}\n",
 	    "-j show peer 100.64.0.2: one peer in the peers shape");
 	check(r == 1 && ctx.status == 0, "-j show peer: exit status 0");
@@ -1552,7 +1615,8 @@ test_peer_replies(void)
 	    "\"iceCandidateEndpoint\":{\"local\":\"\",\"remote\":\"\"},"
 	    "\"relayAddress\":\"\","
 	    "\"lastWireguardHandshake\":\"0001-01-01T00:00:00Z\","
-	    "\"transferReceived\":0,\"transferSent\":0,\"latency\":850}"
+	    "\"transferReceived\":0,\"transferSent\":0,\"latency\":850,"
+	    "\"quantumResistance\":false," QR_NET "}"
 	    "],\"total\":1,\"connected\":0}}\n",
 	    "-j show peer: an idle peer's old path hidden, as Go does");
 	free(c.obuf);
@@ -1624,6 +1688,264 @@ test_peer_filters(void)
 	free(c.ebuf);
 }
 
+/*
+ * show status -d as netbird status -d: peers, events, the summary with
+ * URLs and lists; what we do not have as Go prints it when off.
+ */
+static void
+test_status_detail(void)
+{
+	struct capture		c;
+	struct status_view	v;
+	struct ctl_peer		p[2];
+	struct ctl_relay	r[3];
+	char			os[FMT_OS_LEN], want[4096];
+
+	memset(&v, 0, sizeof(v));
+	status_full(&v.st);
+	v.have_status = 1;
+	peer_a(&p[0]);
+	peer_r(&p[1]);
+	v.peers = p;
+	v.npeers = 2;
+	relays_two(r);
+	memset(&r[2], 0, sizeof(r[2]));
+	strlcpy(r[2].uri, "turn:turn.netbird.io:3478?transport=udp",
+	    sizeof(r[2].uri));
+	strlcpy(r[2].error, "probe check is already in progress",
+	    sizeof(r[2].error));
+	r[2].available = -1;
+	v.relays = r;
+	v.nrelays = 3;
+	cap_open(&c);
+	show_output.detail(c.out, &v, NOW);
+	cap_close(&c);
+	snprintf(want, sizeof(want), "Peers detail:" DETAIL_A DETAIL_R "\n"
+	    "Events: No events recorded\n"
+	    "OS: %s\n"
+	    "Daemon version: 0.1.0\n"
+	    "CLI version: " NBD_VERSION "\n"
+	    "Profile: default\n"
+	    "Management: Connected to https://api.netbird.io:443\n"
+	    "Signal: Connected to https://signal.netbird.io:443\n"
+	    "Relays: \n"
+	    "  [stun:stun.netbird.io:3478] is Unavailable, reason: no answer "
+	    "to a Binding request\n"
+	    "  [rels://relay.netbird.io:443] is Available via ws\n"
+	    "  [turn:turn.netbird.io:3478?transport=udp] is Checking...\n"
+	    "Nameservers: \n"
+	    "FQDN: host.netbird.cloud\n"
+	    "NetBird IP: 100.64.0.5/16\n"
+	    "Interface type: Userspace\n"
+	    "Wireguard port: 51820\n"
+	    "Quantum resistance: false\n"
+	    "Lazy connection: false\n"
+	    "SSH Server: Disabled\n"
+	    "Networks: -\n"
+	    "Peers count: 2/2 Connected\n", fmt_os(os, sizeof(os)));
+	check_str(c.obuf, want, "detail: show status -d, the layout of Go's");
+	check(strncmp(os, "linux/", 6) == 0 && strchr(os, ' ') == NULL,
+	    "detail: OS is GOOS/GOARCH");
+	free(c.obuf);
+	free(c.ebuf);
+
+	/* Nothing known yet, management down with a reason. */
+	memset(&v, 0, sizeof(v));
+	v.have_status = 1;
+	v.st.mgmt_state = CTL_MGMT_DISCONNECTED;
+	strlcpy(v.st.mgmt_url, "https://m:443", sizeof(v.st.mgmt_url));
+	strlcpy(v.st.mgmt_error, "connection refused",
+	    sizeof(v.st.mgmt_error));
+	strlcpy(v.st.signal_error, "x\x1by", sizeof(v.st.signal_error));
+	cap_open(&c);
+	show_output.detail(c.out, &v, NOW);
+	cap_close(&c);
+	check(strncmp(c.obuf, "Peers detail:\nEvents: No events recorded\n"
+	    "OS: ", 45) == 0, "detail: no peers, the titles alone");
+	check(strstr(c.obuf, "\nManagement: Disconnected, reason: "
+	    "connection refused\nSignal: Disconnected, reason: x?y\n"
+	    "Relays: \nNameservers: \nFQDN: \nNetBird IP: N/A\n"
+	    "Interface type: N/A\nWireguard port: N/A\n") != NULL &&
+	    strstr(c.obuf, "\nPeers count: 0/0 Connected\n") != NULL,
+	    "detail: down, reasons, N/A where Go has them");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+/* -j show status with peers and relays: the lists and their counts. */
+static void
+test_status_detail_json(void)
+{
+	struct capture		c;
+	struct status_view	v;
+	struct ctl_peer		p[2];
+	struct ctl_relay	r[2];
+
+	memset(&v, 0, sizeof(v));
+	status_full(&v.st);
+	v.have_status = 1;
+	peer_a(&p[0]);
+	peer_b(&p[1]);
+	v.peers = p;
+	v.npeers = 2;
+	relays_two(r);
+	strlcpy(r[0].error, "<&>", sizeof(r[0].error));
+	v.relays = r;
+	v.nrelays = 2;
+	cap_open(&c);
+	json_output.detail(c.out, &v, NOW);
+	cap_close(&c);
+	check(strncmp(c.obuf, "{\"peers\":{\"total\":2,\"connected\":1,"
+	    "\"details\":[{\"fqdn\":\"peer-a.netbird.cloud\",", 70) == 0,
+	    "JSON: peers first, counted, with their details");
+	check(strstr(c.obuf, "\"latency\":12345678,\"quantumResistance\":"
+	    "false,\"networks\":null},{\"fqdn\":\"a-much-longer") != NULL &&
+	    strstr(c.obuf, "\"networks\":null}]},\"cliVersion\":") != NULL,
+	    "JSON: the peer list closes before cliVersion");
+	check(strstr(c.obuf, "\"relays\":{\"total\":2,\"available\":1,"
+	    "\"details\":[{\"uri\":\"stun:stun.netbird.io:3478\","
+	    "\"available\":false,\"error\":\"\\u003c\\u0026\\u003e\"},"
+	    "{\"uri\":\"rels://relay.netbird.io:443\",\"available\":true,"
+	    "\"error\":\"\",\"transport\":\"ws\"}]},\"netbirdIp\":") != NULL,
+	    "JSON: relays, transport only when known, <&> escaped as Go");
+	check(strchr(c.obuf, '\n') == c.obuf + c.olen - 1,
+	    "JSON: one line");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+/* show status over its three connections, replies checked. */
+static void
+test_relay_replies(void)
+{
+	struct capture		c;
+	struct show_ctx		ctx;
+	struct status_view	v;
+	struct ctl_relay	r[2];
+	struct ctl_status	st;
+	struct ctl_peer		p;
+	char			big[sizeof(struct ctl_relay) + 1];
+	int			r1, r2, r3, status;
+
+	relays_two(r);
+	r1 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[1], sizeof(r[1]), &c,
+	    &status);
+	check(r1 == 0 && status == 0 && c.olen == 0 &&
+	    reply_view.nrelays == 1 && reply_view.relays[0].available == 1,
+	    "relay reply: kept, nothing printed, more expected");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r1 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[1], sizeof(r[1]) - 1,
+	    &c, &status);
+	free(c.obuf);
+	free(c.ebuf);
+	memset(big, 0, sizeof(big));
+	memcpy(big, &r[1], sizeof(r[1]));
+	r2 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, big, sizeof(big), &c,
+	    &status);
+	check(r1 == -1 && r2 == -1 && status == 1,
+	    "relay reply: one byte short or long is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	memset(r[0].uri, 'u', sizeof(r[0].uri));
+	r1 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	relays_two(r);
+	memset(r[0].error, 'e', sizeof(r[0].error));
+	r2 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	relays_two(r);
+	memset(r[0].transport, 't', sizeof(r[0].transport));
+	r3 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	check(r1 == -1 && r2 == -1 && r3 == -1 && reply_view.nrelays == 0,
+	    "relay reply: an unterminated uri, error or transport is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	relays_two(r);
+	r[0].available = 2;
+	r1 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	r[0].available = INT32_MIN;
+	r2 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	check(r1 == -1 && r2 == -1, "relay reply: available out of range "
+	    "is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	relays_two(r);
+	r1 = reply(SHOW_STATUS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	r2 = reply(SHOW_PEERS, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	r3 = reply(RELOAD, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c,
+	    &status);
+	check(r1 == -1 && r2 == -1 && r3 == -1,
+	    "relay reply: refused unless relays were asked for");
+	free(c.obuf);
+	free(c.ebuf);
+
+	status_full(&st);
+	r1 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_STATUS, &st, sizeof(st), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	peer_a(&p);
+	r2 = reply(SHOW_RELAYS, IMSG_CTL_SHOW_PEER, &p, sizeof(p), &c,
+	    &status);
+	free(c.obuf);
+	free(c.ebuf);
+	r3 = reply(SHOW_RELAYS, IMSG_CTL_END, NULL, 0, &c, &status);
+	check(r1 == -1 && r2 == -1 && r3 == 1 && status == 0 && c.olen == 0,
+	    "relay request: status and peers refused, END ends it quietly");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r1 = reply(SHOW_STATUS, IMSG_CTL_END, NULL, 0, &c, &status);
+	check(r1 == -1, "status request: END before any status is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	/* A second status on one connection. */
+	memset(&v, 0, sizeof(v));
+	ctx_init(&ctx, &show_output, SHOW_STATUS);
+	ctx.view = &v;
+	v.have_status = 1;
+	status_full(&st);
+	r1 = reply_ctx(&ctx, IMSG_CTL_SHOW_STATUS, &st, sizeof(st), &c);
+	check(r1 == -1 && ctx.status == 1,
+	    "status request: a second status is refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	/* Too many relays: the list stops at CTL_LIST_MAX. */
+	memset(&v, 0, sizeof(v));
+	ctx_init(&ctx, &show_output, SHOW_RELAYS);
+	ctx.view = &v;
+	v.nrelays = CTL_LIST_MAX;
+	relays_two(r);
+	r1 = reply_ctx(&ctx, IMSG_CTL_SHOW_RELAY, &r[0], sizeof(r[0]), &c);
+	check(r1 == -1 && strcmp(ctx.errstr, "too many relays") == 0 &&
+	    v.relays == NULL, "relay request: more than CTL_LIST_MAX refused");
+	free(c.obuf);
+	free(c.ebuf);
+	view_free(&reply_view);
+}
+
 int
 main(void)
 {
@@ -1653,5 +1975,8 @@ main(void)
 	test_parser_peers();
 	test_peer_replies();
 	test_peer_filters();
+	test_status_detail();
+	test_status_detail_json();
+	test_relay_replies();
 	return failed;
 }
