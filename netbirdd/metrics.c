@@ -30,6 +30,7 @@
 
 #include <curl/curl.h>
 #include <event.h>
+#include <event2/http.h>
 
 #include "log.h"
 #include "netbirdd.h"
@@ -44,6 +45,8 @@
 #define PUSH_DEFAULT_S		(5 * 60)	/* no interval known */
 #define PUSH_RCONF_MAX_AGE	(30 * 60)	/* remote config refresh */
 #define PUSH_TRIM_S		60
+#define PROM_TIMEOUT_S		10	/* a scrape client that stalls */
+#define PROM_MAX_HEADERS	8192
 
 enum xfer_kind {
 	XFER_NONE,
@@ -76,6 +79,7 @@ static struct {
 	int		 rc_failing;
 } push;
 
+static struct evhttp	*prom;		/* the Prometheus listener */
 static struct ms_store	*store;
 static struct ms_tags	 tags;
 static int		 have_self;
@@ -91,6 +95,9 @@ static void	 metrics_dispatch_control(struct imsgev *, struct imsg *);
 static void	 metrics_dispatch_dns(struct imsgev *, struct imsg *);
 static void	 metrics_show(struct imsgev *, uint32_t, int);
 static void	 metrics_self(const struct nbd_metric_self *);
+static void	 prom_listen(struct imsg *);
+static void	 prom_scrape(struct evhttp_request *, void *);
+static void	 prom_other(struct evhttp_request *, void *);
 static int64_t	 now_ns(void);
 static time_t	 now_mono(void);
 static void	 trim_tick(int, short, void *);
@@ -195,6 +202,9 @@ metrics_dispatch_parent(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_METRIC_RSS:
 		imsg_data_exact(imsg, &r, sizeof(r), __func__);
 		ms_rss_set(store, &r);
+		break;
+	case IMSG_SOCKET_METRICS:
+		prom_listen(imsg);
 		break;
 	default:
 		fatalx("%s: unexpected %s", __func__,
@@ -302,6 +312,65 @@ metrics_self(const struct nbd_metric_self *m)
 		fatalx("%s: unterminated string", __func__);
 	ms_tags_init(&tags, m->pubkey, m->mgmt_url, m->version);
 	have_self = 1;
+}
+
+/*
+ * GET /metrics on the socket the parent bound: the Prometheus text.
+ * Anything else is 404; libevent bounds headers and time.
+ */
+static void
+prom_listen(struct imsg *imsg)
+{
+	int	fd;
+
+	imsg_empty(imsg, __func__);
+	if ((fd = imsg_get_fd(imsg)) == -1)
+		fatalx("%s: no descriptor", __func__);
+	if (prom != NULL)
+		fatalx("%s: a second listener", __func__);
+	if ((prom = evhttp_new(penv.evbase)) == NULL)
+		fatalx("%s: evhttp_new", __func__);
+	evhttp_set_allowed_methods(prom, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_max_headers_size(prom, PROM_MAX_HEADERS);
+	evhttp_set_max_body_size(prom, 0);
+	evhttp_set_timeout(prom, PROM_TIMEOUT_S);
+	if (evhttp_set_cb(prom, "/metrics", prom_scrape, NULL) != 0)
+		fatalx("%s: evhttp_set_cb", __func__);
+	evhttp_set_gencb(prom, prom_other, NULL);
+	if (evhttp_accept_socket(prom, fd) != 0)
+		fatalx("%s: evhttp_accept_socket", __func__);
+	log_debug("Prometheus metrics served on the configured address");
+}
+
+static void
+prom_scrape(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer	*b;
+	FILE		*f;
+	char		*buf = NULL;
+	size_t		 len = 0;
+
+	(void)arg;
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		fatal("%s: open_memstream", __func__);
+	if (ms_write_prom(store, &tags, proc_names, f) == -1 ||
+	    fclose(f) == EOF)
+		fatal("%s: writing", __func__);
+	if ((b = evbuffer_new()) == NULL ||
+	    evbuffer_add(b, buf, len) == -1)
+		fatal("%s: evbuffer", __func__);
+	free(buf);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+prom_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
 static int64_t

@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <netdb.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +74,7 @@ static __dead void parent_shutdown(int);
 static void	parent_cleanup(void);
 static int	chroot_dir_check(void);
 static int	control_listen(const char *);
+static int	metrics_listen(const struct sockaddr_storage *);
 
 struct child {
 	pid_t		pid;
@@ -210,12 +213,13 @@ parent_start(size_t argv0len, int debug, int verbose)
 	static const int	sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD,
 				    SIGPIPE };
 	struct ctl_verbose	v;
-	int			ctlfd, fds[2];
+	int			ctlfd, mfd, fds[2];
 	size_t			i;
 	int			p;
 
 	if (keys_load(conf.state_dir) == -1 || chroot_dir_check() == -1 ||
-	    (ctlfd = control_listen(sockpath)) == -1)
+	    (ctlfd = control_listen(sockpath)) == -1 ||
+	    (mfd = metrics_listen(&conf.metrics_listen)) == -2)
 		exit(1);
 
 	if (!debug && daemon(0, 0) == -1)
@@ -256,6 +260,9 @@ parent_start(size_t argv0len, int debug, int verbose)
 	parent_connect_siblings();
 	imsgev_compose(&children[PROC_CONTROL].iev, IMSG_SOCKET_CONTROL, 0, 0,
 	    ctlfd, NULL, 0);
+	if (mfd != -1)
+		imsgev_compose(&children[PROC_METRICS].iev,
+		    IMSG_SOCKET_METRICS, 0, 0, mfd, NULL, 0);
 	for (p = PROC_PARENT + 1; p < PROC_MAX; p++)
 		parent_send_config(p);
 	parent_metric_self();
@@ -933,6 +940,41 @@ chroot_dir_check(void)
  * Bind the control socket, refusing to take over one that a running
  * daemon still answers on.  Only root may connect (mode 0600).
  */
+/*
+ * The Prometheus listener, when configured: bound here, served by the
+ * metrics process.  -1: none configured; -2: it cannot be (logged).
+ */
+static int
+metrics_listen(const struct sockaddr_storage *ss)
+{
+	char		host[NI_MAXHOST], port[NI_MAXSERV];
+	socklen_t	len;
+	int		fd, on = 1;
+
+	if (ss->ss_family == AF_UNSPEC)
+		return -1;
+	len = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6);
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("%s: socket", __func__);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		fatal("%s: setsockopt", __func__);
+	if (bind(fd, (const struct sockaddr *)ss, len) == -1 ||
+	    listen(fd, 16) == -1) {
+		if (getnameinfo((const struct sockaddr *)ss, len, host,
+		    sizeof(host), port, sizeof(port),
+		    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			strlcpy(host, "?", sizeof(host));
+			strlcpy(port, "?", sizeof(port));
+		}
+		log_warn("metrics listen on %s port %s", host, port);
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
 static int
 control_listen(const char *path)
 {

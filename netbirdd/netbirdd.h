@@ -72,6 +72,7 @@ enum imsg_type {
 	/* lifecycle */
 	IMSG_SOCKET_CONN,	/* parent -> child: fd to a sibling, enum nbd_proc */
 	IMSG_SOCKET_CONTROL,	/* parent -> control: listening fd */
+	IMSG_SOCKET_METRICS,	/* parent -> metrics: Prometheus listener */
 	IMSG_RECONF_CONF,	/* parent -> child: struct nbd_config */
 	IMSG_RECONF_DONE,	/* parent -> child: configuration complete */
 
@@ -188,6 +189,7 @@ struct nbd_config {
 	char		metrics_url[NBD_URL_MAX];	/* "": remote config */
 	char		metrics_config_url[NBD_URL_MAX];
 	int32_t		metrics_interval;	/* seconds; 0: remote */
+	struct sockaddr_storage metrics_listen;	/* AF_UNSPEC: none */
 };
 
 /* IMSG_KEY_PUBLIC, IMSG_KEY_SHARED_REQ */

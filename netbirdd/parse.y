@@ -65,6 +65,7 @@
 #define SEEN_MURL	0x200
 #define SEEN_MCONFURL	0x400
 #define SEEN_MINTERVAL	0x800
+#define SEEN_MLISTEN	0x1000
 
 struct file {
 	TAILQ_ENTRY(file)	 entry;
@@ -134,6 +135,7 @@ static int	 macro_name_ok(const char *);
 static int	 setting_once(unsigned int, const char *);
 static int	 set_mgmt_url(const char *);
 static int	 set_http_url(char *, size_t, const char *, const char *);
+static int	 set_listen(const char *, long long);
 static int	 set_setup_key(const char *);
 static int	 set_setup_key_file(const char *);
 static int	 setup_key_ok(const char *, char *, size_t);
@@ -166,7 +168,7 @@ typedef struct {
 %}
 
 %token	AUTO CONFIGURL FROMFILE INCLUDE INTERFACE INTERVAL KERNEL LEVEL LOG
-%token	LOGDEBUG LOGINFO URL
+%token	LISTEN LOGDEBUG LOGINFO ON URL
 %token	LOGWARNING MANAGEMENT METRICS MTU NO PORT PUSH SETUPKEY STATEDIR
 %token	USERSPACE WIREGUARD YES
 %token	ERROR
@@ -287,6 +289,11 @@ main		: MANAGEMENT STRING		{
 			}
 			conf->metrics_interval = $3;
 		}
+		| METRICS LISTEN ON STRING PORT NUMBER	{
+			if (!setting_once(SEEN_MLISTEN, "metrics listen") ||
+			    set_listen($4, $6) == -1)
+				YYERROR;
+		}
 		;
 
 backend		: AUTO				{ $$ = WG_BACKEND_AUTO; }
@@ -318,11 +325,13 @@ static const struct keyword keywords[] = {
 	{ "interval",	INTERVAL },
 	{ "kernel",	KERNEL },
 	{ "level",	LEVEL },
+	{ "listen",	LISTEN },
 	{ "log",	LOG },
 	{ "management",	MANAGEMENT },
 	{ "metrics",	METRICS },
 	{ "mtu",	MTU },
 	{ "no",		NO },
+	{ "on",		ON },
 	{ "port",	PORT },
 	{ "push",	PUSH },
 	{ "setup-key",	SETUPKEY },
@@ -967,6 +976,34 @@ url_authority(const char *host, const char *end, size_t *hostlen,
  * scheme://host[:port][/]: http or https only, the port defaulting to
  * 443 or 80 as NetBird's client does.  Stored as scheme://host:port.
  */
+/* The Prometheus listener: a numeric IPv4 or IPv6 address and a port. */
+static int
+set_listen(const char *addr, long long port)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&conf->metrics_listen;
+	struct sockaddr_in6	*sin6 =
+				    (struct sockaddr_in6 *)&conf->metrics_listen;
+
+	if (port < 1 || port > 65535) {
+		yyerror("metrics listen: invalid port %lld", port);
+		return -1;
+	}
+	memset(&conf->metrics_listen, 0, sizeof(conf->metrics_listen));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return 0;
+	}
+	memset(&conf->metrics_listen, 0, sizeof(conf->metrics_listen));
+	yyerror("metrics listen: not an IPv4 or IPv6 address: %s", addr);
+	return -1;
+}
+
 /* An absolute http:// or https:// URL with a host, as it is. */
 static int
 set_http_url(char *dst, size_t len, const char *what, const char *url)

@@ -24,6 +24,8 @@
  * print quoted as they are.
  */
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 
 #include "ctl_dump.h"
@@ -35,6 +37,7 @@ static void	 print_interface(FILE *, const struct nbd_config *);
 static void	 print_wireguard(FILE *, const struct nbd_config *);
 static void	 print_logging(FILE *, const struct nbd_config *);
 static void	 print_metrics(FILE *, const struct nbd_config *);
+static void	 print_listen(FILE *, const struct sockaddr_storage *);
 
 void
 print_config(const struct nbd_config *conf)
@@ -132,4 +135,22 @@ print_metrics(FILE *f, const struct nbd_config *conf)
 	fprintf(f, "metrics config-url \"%s\"\n", conf->metrics_config_url);
 	if (conf->metrics_interval > 0)
 		fprintf(f, "metrics interval %d\n", (int)conf->metrics_interval);
+	print_listen(f, &conf->metrics_listen);
+}
+
+static void
+print_listen(FILE *f, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in	*sin = (const void *)ss;
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+	char				 a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET)
+		fprintf(f, "metrics listen on \"%s\" port %u\n",
+		    inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)),
+		    ntohs(sin->sin_port));
+	else if (ss->ss_family == AF_INET6)
+		fprintf(f, "metrics listen on \"%s\" port %u\n",
+		    inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a)),
+		    ntohs(sin6->sin6_port));
 }

@@ -265,6 +265,18 @@ static const struct sandbox_rule rules_accept[] = {
 	ALLOW(accept4),
 };
 
+/*
+ * metrics: the Prometheus listener is libevent's evhttp, whose buffers
+ * size each read with ioctl(FIONREAD), move data with readv and writev,
+ * and end a reply with shutdown(2).
+ */
+static const struct sandbox_rule rules_http[] = {
+	ALLOW1(ioctl, ARG_EQ(1, FIONREAD)),
+	ALLOW(readv),
+	ALLOW(writev),
+	ALLOW(shutdown),
+};
+
 /* control: who is asking, from the control socket. */
 static const struct sandbox_rule rules_peercred[] = {
 	ALLOW2(getsockopt, ARG_EQ(1, SOL_SOCKET), ARG_EQ(2, SO_PEERCRED)),
@@ -335,6 +347,7 @@ static const struct sandbox_group group_tcp = GROUP(rules_tcp);
 static const struct sandbox_group group_udp = GROUP(rules_udp);
 static const struct sandbox_group group_socketpair = GROUP(rules_socketpair);
 static const struct sandbox_group group_accept = GROUP(rules_accept);
+static const struct sandbox_group group_http = GROUP(rules_http);
 static const struct sandbox_group group_peercred = GROUP(rules_peercred);
 static const struct sandbox_group group_resolver = GROUP(rules_resolver);
 
@@ -368,7 +381,7 @@ static const struct sandbox_group *const sandbox_lists[PROC_MAX][7] = {
 	[PROC_ICE] =	 { &group_common, &group_tcp, &group_udp,
 			   &group_socketpair, SANITIZER },
 	[PROC_METRICS] = { &group_common, &group_tcp, &group_accept,
-			   SANITIZER },
+			   &group_http, SANITIZER },
 	[PROC_CONTROL] = { &group_common, &group_accept, &group_peercred,
 			   SANITIZER },
 	[PROC_DNS] =	 { &group_common, &group_resolver, SANITIZER_DNS },

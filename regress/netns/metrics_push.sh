@@ -140,13 +140,36 @@ ctl reload >/dev/null
 check "in [0.0.1, 0.78.0) after a reload: pushed to the config's URL" \
     wait_until 30 pushed_to /ingest2
 
-# 4. Push off: nothing, whatever the URL.
+# 4. Push off: nothing, whatever the URL.  The Prometheus listener.
 conf "metrics push no" "metrics url \"http://127.0.0.1:$iport/ingest3\"" \
-    "metrics interval 10"
+    "metrics interval 10" "metrics listen on 127.0.0.1 port 9100"
 restart || { notok "daemon restarts"; exit 1; }
 sleep 12
 check "metrics push no: nothing sent" \
     test "$(npushed /ingest3)" = 0
+# get PATH [METHOD]: status and body of a request to the listener
+get() {
+	ip netns exec "$ns" "$PYTHON" -c 'import sys, urllib.request as u
+r = u.Request("http://127.0.0.1:9100" + sys.argv[1], method=sys.argv[2])
+try:
+    with u.urlopen(r, timeout=5) as f:
+        print(f.status); print(f.headers["Content-Type"])
+        sys.stdout.write(f.read().decode())
+except u.HTTPError as e:
+    print(e.code)' "$1" "${2:-GET}"
+}
+get /metrics >"$tmp/prom"
+check "GET /metrics: 200, Prometheus text" \
+    test "$(head -n 2 "$tmp/prom" | tr '\n' ' ')" = \
+    "200 text/plain; version=0.0.4; charset=utf-8 "
+check "GET /metrics: the login counted" \
+    grep -q '^netbird_login_total{result="success"} 1$' "$tmp/prom"
+check "GET /metrics: memory of the processes" \
+    grep -q '^netbird_process_resident_memory_bytes{process="ice"} [1-9]' \
+    "$tmp/prom"
+check "GET /other: 404" test "$(get /other)" = 404
+post=$(get /metrics POST | head -n 1)
+check "POST /metrics: refused ($post)" test "$post" = 405 -o "$post" = 501
 check "nothing fatal in the log" sh -c \
     "! grep -Eq 'fatal|lost child|Sanitizer|runtime error' '$tmp/log' \
     '$tmp/log.old'"
