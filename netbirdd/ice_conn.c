@@ -165,7 +165,6 @@ static void	 conn_endpoint(struct ice_conn *,
 		    const struct sockaddr_storage *);
 static void	 conn_set_state(struct ice_conn *, int, int);
 static void	 conn_new_sid(struct ice_conn *);
-static int64_t	 now_ns(void);
 static void	 metric_send(int, const void *, size_t);
 static void	 metric_ready(struct ice_conn *);
 static void	 metric_handshake(struct ice_conn *, int64_t);
@@ -436,7 +435,7 @@ conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
 		return;
 	}
 	if (c->m_signal == 0)
-		c->m_signal = now_ns();
+		c->m_signal = clock_ns(CLOCK_REALTIME);
 	c->rport = m->wg_port;
 	c->rice = ice;
 	strlcpy(c->rversion, m->version, sizeof(c->rversion));
@@ -927,16 +926,6 @@ conn_new_sid(struct ice_conn *c)
  * the first transport; when both ICE and the relay are gone the next
  * one is a reconnection.
  */
-static int64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 metric_send(int type, const void *data, size_t len)
 {
@@ -952,7 +941,7 @@ metric_ready(struct ice_conn *c)
 {
 	if (c->m_ready != 0)
 		return;
-	c->m_ready = now_ns();
+	c->m_ready = clock_ns(CLOCK_REALTIME);
 	c->m_hs_base = c->last_hs;
 }
 

@@ -98,8 +98,6 @@ static void	 metrics_self(const struct nbd_metric_self *);
 static void	 prom_listen(struct imsg *);
 static void	 prom_scrape(struct evhttp_request *, void *);
 static void	 prom_other(struct evhttp_request *, void *);
-static int64_t	 now_ns(void);
-static time_t	 now_mono(void);
 static void	 trim_tick(int, short, void *);
 static void	 push_update(void);
 static int	 push_forced(void);
@@ -373,26 +371,6 @@ prom_other(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static time_t
-now_mono(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return ts.tv_sec;
-}
-
 static void
 trim_tick(int fd, short ev, void *arg)
 {
@@ -401,7 +379,7 @@ trim_tick(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	ms_trim(store, now_ns());
+	ms_trim(store, clock_ns(CLOCK_REALTIME));
 	evtimer_add(&push.trim, &tv);
 }
 
@@ -463,7 +441,7 @@ push_tick(int fd, short ev, void *arg)
 	if (!push.on || push.kind != XFER_NONE)
 		return;
 	if (!push_forced() && (push.rc_time == 0 ||
-	    now_mono() - push.rc_time >= PUSH_RCONF_MAX_AGE)) {
+	    clock_ns(CLOCK_MONOTONIC) / 1000000000 - push.rc_time >= PUSH_RCONF_MAX_AGE)) {
 		push_start(XFER_CONFIG, penv.conf.metrics_config_url);
 		return;
 	}
@@ -686,7 +664,7 @@ push_config_done(CURLcode res, long status)
 		push.rc = rc;
 		push.rc_failing = 0;
 	}
-	push.rc_time = now_mono();
+	push.rc_time = clock_ns(CLOCK_MONOTONIC) / 1000000000;
 	push_post();
 }
 

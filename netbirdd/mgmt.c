@@ -117,7 +117,6 @@ static void	 mgmt_shutdown(void);
 static void	 mgmt_dispatch_parent(struct imsgev *, struct imsg *);
 static void	 mgmt_dispatch_dns(struct imsgev *, struct imsg *);
 static void	 mgmt_read_max_msg(void);
-static int64_t	 clock_ns(clockid_t);
 static void	 mgmt_login_metric(int);
 static int	 mgmt_url_parse(void);
 static void	 mgmt_start(void);
@@ -800,16 +799,6 @@ mgmt_state(int state, const char *err)
 	strlcpy(st.error, err, sizeof(st.error));
 	mgmt_emit_parent(NULL, IMSG_MGMT_STATE, &st, sizeof(st));
 	mgmt_flush();
-}
-
-static int64_t
-clock_ns(clockid_t clock)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(clock, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /*

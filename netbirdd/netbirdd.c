@@ -50,7 +50,6 @@ static __dead void usage(void);
 static __dead void child_main(const char *, int, int);
 static void	parent_start(size_t, int, int);
 static void	parent_connect_siblings(void);
-static int64_t	parent_clock(clockid_t);
 static void	parent_phase(const char *, int64_t);
 static void	parent_sync_done(const struct nbd_sync_done *);
 static void	parent_metric_self(void);
@@ -455,7 +454,7 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_MGMT_CONFIG:
 		imsg_data_exact(imsg, &nbconf, sizeof(nbconf), __func__);
-		t = parent_clock(CLOCK_MONOTONIC);
+		t = clock_ns(CLOCK_MONOTONIC);
 		parent_mgmt_config();
 		parent_phase("netbird_config", t);
 		break;
@@ -469,7 +468,7 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 		break;
 	case IMSG_MGMT_NETMAP_END:
 		imsg_data_exact(imsg, &e, sizeof(e), __func__);
-		t = parent_clock(CLOCK_MONOTONIC);
+		t = clock_ns(CLOCK_MONOTONIC);
 		netmap_end(&e, wg, &children[PROC_ICE].iev,
 		    &children[PROC_SIGNAL].iev);
 		parent_phase(netmap_last_phase(), t);
@@ -484,16 +483,6 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 	}
 }
 
-static int64_t
-parent_clock(clockid_t clock)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(clock, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* A phase of the SyncResponse being applied (protocol.md 7.2). */
 static void
 parent_phase(const char *name, int64_t start)
@@ -504,7 +493,7 @@ parent_phase(const char *name, int64_t start)
 		return;
 	strlcpy(m->phase[m->nphases].name, name,
 	    sizeof(m->phase[m->nphases].name));
-	m->phase[m->nphases++].duration = parent_clock(CLOCK_MONOTONIC) -
+	m->phase[m->nphases++].duration = clock_ns(CLOCK_MONOTONIC) -
 	    start;
 }
 
@@ -516,13 +505,13 @@ parent_phase(const char *name, int64_t start)
 static void
 parent_sync_done(const struct nbd_sync_done *d)
 {
-	int64_t	now = parent_clock(CLOCK_MONOTONIC);
+	int64_t	now = clock_ns(CLOCK_MONOTONIC);
 
 	if (d->received < 0 || d->received > now || d->decoded < d->received ||
 	    d->decoded > now)
 		fatalx("%s: times out of order", __func__);
 	if (d->received != 0) {
-		sync_phases.when = parent_clock(CLOCK_REALTIME);
+		sync_phases.when = clock_ns(CLOCK_REALTIME);
 		sync_phases.duration = now - d->received;
 		imsgev_compose(&children[PROC_METRICS].iev, IMSG_METRIC_SYNC,
 		    0, 0, -1, &sync_phases, sizeof(sync_phases));
