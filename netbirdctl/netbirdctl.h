@@ -24,6 +24,8 @@
 #include "nbd_ctl.h"
 
 struct imsg;
+struct imsgbuf;
+struct parse_result;
 
 enum actions {
 	NONE,
@@ -33,10 +35,15 @@ enum actions {
 	LOG_VERBOSE,
 	LOG_BRIEF,
 	RELOAD,
-	SHOW_RELAYS		/* one of the requests of show status */
+	SHOW_RELAYS,		/* one of the requests of show status */
+	SHOW_METRICS,		/* text replies, see CTL_TEXT_TOTAL_MAX */
+	SHOW_CONFIG,		/* requests of debug bundle */
+	SHOW_NETMAP,
+	DEBUG_BUNDLE
 };
 
 #define CTL_LIST_MAX	10000	/* peers or relays in one answer */
+#define CTL_TEXT_TOTAL_MAX (64 * 1024 * 1024)	/* bytes of one text answer */
 
 /*
  * What show status collects, from three requests on three connections:
@@ -108,7 +115,19 @@ struct show_ctx {
 	uint32_t		 peers_shown;	/* those the filter let through */
 	struct status_view	*view;		/* show status: replies go
 						   there, not out */
+	size_t			 text_len;	/* text replies: bytes so far */
 };
+
+/* ctl.c */
+void		 ctl_ask(const char *, const struct parse_result *,
+		    enum actions, struct show_ctx *);
+int		 ctl_replies(struct imsgbuf *, struct show_ctx *);
+void		 show_status(const char *, const struct parse_result *, int,
+		    struct show_ctx *);
+
+/* debug.c */
+void		 debug_bundle(const char *, const struct parse_result *,
+		    struct show_ctx *);
 
 /* show.c */
 int		 show_reply(struct show_ctx *, struct imsg *);

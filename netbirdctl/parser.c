@@ -33,6 +33,7 @@ enum token_type {
 	KEYWORD,	/* a keyword, or any unique prefix of it */
 	FULLWORD,	/* a keyword that must be written in full */
 	PEERNAME,	/* any word: a peer's name, address or key */
+	FILENAME,	/* any word: a file to write */
 	PEERSTATE,	/* a keyword for a peer state, enum ctl_peer_state */
 	CONNTYPE	/* a keyword for a type, enum ctl_conn_type */
 };
@@ -55,8 +56,11 @@ static const struct token t_show[];
 static const struct token t_peer[];
 static const struct token t_peers[];
 static const struct token t_log[];
+static const struct token t_debug[];
+static const struct token t_file[];
 
 static const struct token t_main[] = {
+	{ KEYWORD,	"debug",	NONE,		t_debug },
 	{ KEYWORD,	"log",		NONE,		t_log },
 	{ KEYWORD,	"reload",	RELOAD,		NULL },
 	{ KEYWORD,	"show",		NONE,		t_show },
@@ -65,6 +69,7 @@ static const struct token t_main[] = {
 
 /* "peer" only in full: "pe" and "pee" still mean "peers". */
 static const struct token t_show[] = {
+	{ KEYWORD,	"metrics",	SHOW_METRICS,	NULL },
 	{ FULLWORD,	"peer",		SHOW_PEERS_DETAIL, t_peer },
 	{ KEYWORD,	"peers",	SHOW_PEERS,	t_peers },
 	{ KEYWORD,	"status",	SHOW_STATUS,	NULL },
@@ -93,13 +98,23 @@ static const struct token t_log[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
+static const struct token t_debug[] = {
+	{ KEYWORD,	"bundle",	DEBUG_BUNDLE,	t_file },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_file[] = {
+	{ FILENAME,	"<file>",	NONE,		NULL },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
 static struct parse_result	res;
 
 /*
  * Returns the action the words name, or NULL after telling stderr what
  * was wrong and which words would have been valid.
  */
-const struct parse_result *
+struct parse_result *
 parse(int argc, char *argv[])
 {
 	const struct token	*table = t_main, *t;
@@ -138,7 +153,8 @@ parse(int argc, char *argv[])
 
 /*
  * The token word is: a keyword written in full, else the one keyword it
- * is a prefix of, else the table's PEERNAME.  NULL after telling stderr.
+ * is a prefix of, else the table's PEERNAME or FILENAME.  NULL after
+ * telling stderr.
  */
 static const struct token *
 match_token(const char *word, const struct token *table)
@@ -152,6 +168,7 @@ match_token(const char *word, const struct token *table)
 		case NOTOKEN:
 			break;
 		case PEERNAME:
+		case FILENAME:
 			match++;
 			t = &table[i];
 			break;
@@ -179,6 +196,9 @@ take_token(const struct token *t, const char *word)
 	switch (t->type) {
 	case PEERNAME:
 		res.filter.name = word;
+		break;
+	case FILENAME:
+		res.path = word;
 		break;
 	case PEERSTATE:
 		res.filter.states |= 1U << t->value;

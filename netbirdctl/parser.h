@@ -23,8 +23,11 @@ struct parse_result {
 	enum actions	 action;
 	int32_t		 level;		/* for log verbose|brief */
 	struct peer_filter filter;	/* for show peer|peers */
+	int32_t		 metrics_format;	/* for show metrics: -p */
+	const char	*path;		/* for debug bundle: the file */
+	const char	*logfile;	/* for debug bundle: -L, or NULL */
 };
 
-const struct parse_result	*parse(int, char *[]);
+struct parse_result	*parse(int, char *[]);
 
 #endif

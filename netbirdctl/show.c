@@ -45,6 +45,8 @@ static int	view_add_peer(struct show_ctx *, const struct ctl_peer *);
 static int	reply_relay(struct show_ctx *, struct imsg *);
 static int	reply_end(struct show_ctx *, struct imsg *);
 static int	reply_result(struct show_ctx *, struct imsg *);
+static int	text_action(enum actions);
+static int	reply_text(struct show_ctx *, struct imsg *);
 
 static int
 refuse(struct show_ctx *ctx, const char *why)
@@ -110,6 +112,13 @@ peers_action(enum actions action)
 	return action == SHOW_PEERS || action == SHOW_PEERS_DETAIL;
 }
 
+static int
+text_action(enum actions action)
+{
+	return action == SHOW_METRICS || action == SHOW_CONFIG ||
+	    action == SHOW_NETMAP;
+}
+
 /*
  * Whether name names the peer: its FQDN, with or without the final dot,
  * or the FQDN's first label, in any case; its overlay address; or the
@@ -161,6 +170,8 @@ show_reply(struct show_ctx *ctx, struct imsg *imsg)
 		return reply_peer(ctx, imsg);
 	case IMSG_CTL_SHOW_RELAY:
 		return reply_relay(ctx, imsg);
+	case IMSG_CTL_TEXT:
+		return reply_text(ctx, imsg);
 	case IMSG_CTL_END:
 		return reply_end(ctx, imsg);
 	case IMSG_CTL_RESULT:
@@ -246,10 +257,12 @@ static int
 reply_end(struct show_ctx *ctx, struct imsg *imsg)
 {
 	if (ctx->action != SHOW_STATUS && ctx->action != SHOW_RELAYS &&
-	    !peers_action(ctx->action))
+	    !peers_action(ctx->action) && !text_action(ctx->action))
 		return refuse(ctx, "unexpected end of reply");
 	if (imsg_get_len(imsg) != 0)
 		return refuse(ctx, "malformed end of reply");
+	if (text_action(ctx->action))
+		return 1;
 	if (ctx->action == SHOW_STATUS &&
 	    (ctx->view == NULL || !ctx->view->have_status))
 		return refuse(ctx, "no status in the reply");
@@ -264,6 +277,37 @@ reply_end(struct show_ctx *ctx, struct imsg *imsg)
 	}
 	ctx->output->tail(ctx->out, ctx->action);
 	return 1;
+}
+
+/*
+ * A piece of a text answer, 1 to CTL_TEXT_MAX bytes, CTL_TEXT_TOTAL_MAX
+ * in all.  It goes to out as it comes, each byte that is not printable
+ * ASCII, '\n' or '\t' as '?', so that a terminal never sees a control
+ * sequence.
+ */
+static int
+reply_text(struct show_ctx *ctx, struct imsg *imsg)
+{
+	char	buf[CTL_TEXT_MAX];
+	size_t	len, i;
+
+	if (!text_action(ctx->action))
+		return refuse(ctx, "unexpected text reply");
+	len = imsg_get_len(imsg);
+	if (len == 0 || len > CTL_TEXT_MAX)
+		return refuse(ctx, "malformed text reply");
+	if (len > CTL_TEXT_TOTAL_MAX - ctx->text_len)
+		return refuse(ctx, "text reply too long");
+	if (imsg_get_data(imsg, buf, len) == -1)
+		return refuse(ctx, "malformed text reply");
+	for (i = 0; i < len; i++)
+		if ((buf[i] < 0x20 || buf[i] >= 0x7f) && buf[i] != '\n' &&
+		    buf[i] != '\t')
+			buf[i] = '?';
+	ctx->text_len += len;
+	if (fwrite(buf, 1, len, ctx->out) != len)
+		return refuse(ctx, "cannot write the text reply");
+	return 0;
 }
 
 static int

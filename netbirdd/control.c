@@ -282,7 +282,13 @@ control_accept(int fd, short event, void *arg)
 		close(cfd);
 		return;
 	}
-	if (imsgbuf_set_maxsize(&c->ibuf, NBD_CTL_MAX_IMSGSIZE) == -1)
+	/*
+	 * The buffer's limit holds for what we send too: room for the
+	 * largest reply, a whole IMSG_CTL_TEXT chunk.  A request has its
+	 * type's exact size, far below (control_request_owner()).
+	 */
+	if (imsgbuf_set_maxsize(&c->ibuf, MAXIMUM(NBD_CTL_MAX_IMSGSIZE,
+	    IMSG_HEADER_SIZE + CTL_TEXT_MAX)) == -1)
 		fatal("%s: imsgbuf_set_maxsize", __func__);
 	c->id = control_newid();
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);

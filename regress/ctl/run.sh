@@ -119,6 +119,73 @@ assert d == {'peers': {'details': [], 'total': 0, 'connected': 0}}, d"
 ctl -j show peers -d >"$tmp/out2"
 check "-j show peers -d: the same JSON" cmp -s "$tmp/out" "$tmp/out2"
 
+# show metrics: the samples waiting to be pushed, line protocol (none
+# may be waiting: there was no login); -p: the Prometheus text, which
+# always has netbird_info and the peer gauges.
+ctl show metrics >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "show metrics: exit status 0, nothing on stderr" \
+    sh -c "test $rc -eq 0 && test ! -s '$tmp/err'"
+check "show metrics: line protocol lines only" sh -c \
+    "! grep -Evq '^netbird_[a-z_]+,[^ ]+ [^ ]+ [0-9]+$' '$tmp/out'"
+ctl show metrics -p >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "show metrics -p: exit status 0, nothing on stderr" \
+    sh -c "test $rc -eq 0 && test ! -s '$tmp/err'"
+check "show metrics -p: netbird_peers, a gauge, none connected" sh -c \
+    "grep -qx '# TYPE netbird_peers gauge' '$tmp/out' &&
+    grep -qx 'netbird_peers{state=\"connected\"} 0' '$tmp/out'"
+check "show metrics -p: netbird_info with our version" \
+    has "$tmp/out" '^netbird_info\{version="[0-9]+\.[0-9]+\.[0-9]+[^"]*",.*\} 1$'
+check "show metrics -p: no login yet" \
+    grep -qx 'netbird_login_total{result="success"} 0' "$tmp/out"
+check "show metrics -p: printable text, lines end in newline" sh -c \
+    "! LC_ALL=C grep -q '[^[:print:]	]' '$tmp/out' && test \"\$(tail -c 1 '$tmp/out' | od -An -c | tr -d ' ')\" = '\n'"
+ctl sh m -p >"$tmp/out2"
+check "sh m -p: the same lines as show metrics -p" cmp -s "$tmp/out" "$tmp/out2"
+ctl -j show metrics >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "-j show metrics: refused, no JSON, one line saying why" sh -c \
+    "test $rc -eq 1 && test ! -s '$tmp/out' &&
+    grep -qx 'netbirdctl: -j: show metrics has no JSON form' '$tmp/err'"
+ctl show status -p >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "show status -p: refused" sh -c \
+    "test $rc -eq 1 && grep -qx 'netbirdctl: -p: only with show metrics' '$tmp/err'"
+
+# debug bundle, without a log: written, mode 0600, never over a file
+ctl debug bundle "$tmp/b.tgz" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "debug bundle: exit status 0, one line naming the file and size" \
+    sh -c "test $rc -eq 0 && test ! -s '$tmp/err' &&
+    grep -qx 'debug bundle written to $tmp/b.tgz, [0-9]* bytes' '$tmp/out'"
+check "debug bundle: the size said is the file's" grep -qx \
+    "debug bundle written to $tmp/b.tgz, $(stat -c %s "$tmp/b.tgz" 2>/dev/null) bytes" "$tmp/out"
+check "debug bundle: mode 0600" test "$(stat -c %a "$tmp/b.tgz")" = 600
+check "debug bundle: status, config, network map, README; no log" \
+    test "$(tar -tzf "$tmp/b.tgz" 2>/dev/null | sort | tr '\n' ' ')" = \
+    "README.txt config.txt network_map.json status.txt "
+check "debug bundle: README says no log was included" sh -c \
+    "tar -xzOf '$tmp/b.tgz' README.txt | grep -q '^No log was included'"
+check "debug bundle: no network map yet: null" sh -c \
+    "test \"\$(tar -xzOf '$tmp/b.tgz' network_map.json)\" = null"
+check "debug bundle: our public key is anonymised" sh -c \
+    "! tar -xzOf '$tmp/b.tgz' | grep -qF '$pub'"
+cp "$tmp/b.tgz" "$tmp/b.copy"
+ctl debug bundle "$tmp/b.tgz" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "debug bundle over an existing file: refused, the file untouched" \
+    sh -c "test $rc -eq 1 && cmp -s '$tmp/b.tgz' '$tmp/b.copy' &&
+    grep -qx 'netbirdctl: $tmp/b.tgz: File exists' '$tmp/err'"
+ctl debug bundle "$tmp/b2.tgz" -L "$tmp/nosuch" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "debug bundle -L missing file: refused, nothing left behind" sh -c \
+    "test $rc -eq 1 && test ! -e '$tmp/b2.tgz' &&
+    grep -q '^netbirdctl: $tmp/nosuch: No such file' '$tmp/err'"
+ctl debug bundle "$tmp/nodir/b.tgz" >"$tmp/out" 2>"$tmp/err"
+check "debug bundle into a missing directory: one line, exit status 1" \
+    sh -c "test $? -eq 1 && test \$(wc -l <'$tmp/err') -eq 1"
+
 # log verbose, log brief: the control child's debug lines come and go
 ctl log verbose >"$tmp/out"
 check "log verbose: exit status 0" test $? -eq 0

@@ -67,6 +67,14 @@ static void	 relays_two(struct ctl_relay *);
 static void	 test_status_detail(void);
 static void	 test_status_detail_json(void);
 static void	 test_relay_replies(void);
+static int	 text_reply(enum actions, const void *, size_t,
+		    struct capture *, int *);
+static void	 test_text_replies(void);
+static void	 test_text_limits(void);
+static int	 text_stream(enum actions, const char *const *, size_t, int,
+		    struct capture *, struct show_ctx *);
+static void	 test_text_stream(void);
+static void	 test_parser_text(void);
 static void	 status_print(const struct output *, FILE *,
 		    const struct ctl_status *);
 static void	 peer_a(struct ctl_peer *);
@@ -1946,6 +1954,243 @@ test_relay_replies(void)
 	view_free(&reply_view);
 }
 
+/* One IMSG_CTL_TEXT reply to a fresh request "action". */
+static int
+text_reply(enum actions action, const void *data, size_t len,
+    struct capture *cap, int *status)
+{
+	return reply(action, IMSG_CTL_TEXT, data, len, cap, status);
+}
+
+static void
+test_text_replies(void)
+{
+	static const char	 line[] = "netbird_login,result=success "
+	    "duration_seconds=0.25 1800000000\n";
+	static const char	 bad[] = "a\x1b[31mb\0c\x80\td\x7f\n";
+	struct capture		 c;
+	enum actions		 a;
+	int			 r, status;
+
+	r = text_reply(SHOW_METRICS, line, strlen(line), &c, &status);
+	check(r == 0 && status == 0, "text reply, show metrics: accepted, "
+	    "more expected");
+	check_str(c.obuf, line, "text reply, show metrics: printed as it came");
+	free(c.obuf);
+	free(c.ebuf);
+
+	for (a = SHOW_CONFIG; a <= SHOW_NETMAP; a++) {
+		r = text_reply(a, "x\n", 2, &c, &status);
+		check(r == 0 && status == 0 && strcmp(c.obuf, "x\n") == 0,
+		    a == SHOW_CONFIG ? "text reply, show config: printed" :
+		    "text reply, show netmap: printed");
+		free(c.obuf);
+		free(c.ebuf);
+	}
+
+	r = text_reply(SHOW_STATUS, line, strlen(line), &c, &status);
+	check(r == -1 && status == 1 && c.olen == 0,
+	    "text reply to show status: refused, nothing printed");
+	free(c.obuf);
+	free(c.ebuf);
+	r = text_reply(SHOW_PEERS, line, strlen(line), &c, &status);
+	check(r == -1 && status == 1 && c.olen == 0,
+	    "text reply to show peers: refused, nothing printed");
+	free(c.obuf);
+	free(c.ebuf);
+	r = text_reply(RELOAD, line, strlen(line), &c, &status);
+	check(r == -1 && status == 1, "text reply to reload: refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = text_reply(SHOW_METRICS, NULL, 0, &c, &status);
+	check(r == -1 && status == 1 && c.olen == 0,
+	    "text reply of zero bytes: refused");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = text_reply(SHOW_METRICS, bad, sizeof(bad) - 1, &c, &status);
+	check(r == 0 && c.olen == sizeof(bad) - 1 &&
+	    memcmp(c.obuf, "a?[31mb?c?\td?\n", c.olen) == 0,
+	    "text reply: control bytes, NUL, DEL and 8-bit bytes become '?', "
+	    "tab and newline stay");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = reply(SHOW_METRICS, IMSG_CTL_END, NULL, 0, &c, &status);
+	check(r == 1 && status == 0 && c.olen == 0,
+	    "end of a text reply: ends it, prints nothing more");
+	free(c.obuf);
+	free(c.ebuf);
+	r = reply(SHOW_METRICS, IMSG_CTL_END, "x", 1, &c, &status);
+	check(r == -1 && status == 1, "end of a text reply with a payload: "
+	    "refused");
+	free(c.obuf);
+	free(c.ebuf);
+	r = reply(SHOW_METRICS, IMSG_CTL_SHOW_PEER, line, strlen(line), &c,
+	    &status);
+	check(r == -1 && status == 1, "a peer reply to show metrics: refused");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_text_limits(void)
+{
+	struct capture	 c;
+	struct show_ctx	 ctx;
+	char		*big;
+	int		 r, status;
+
+	if ((big = malloc(CTL_TEXT_MAX + 1)) == NULL)
+		exit(1);
+	memset(big, 'm', CTL_TEXT_MAX + 1);
+	r = text_reply(SHOW_METRICS, big, CTL_TEXT_MAX, &c, &status);
+	check(r == 0 && c.olen == CTL_TEXT_MAX,
+	    "text reply of CTL_TEXT_MAX bytes: accepted, all printed");
+	free(c.obuf);
+	free(c.ebuf);
+	r = text_reply(SHOW_METRICS, big, CTL_TEXT_MAX + 1, &c, &status);
+	check(r == -1 && status == 1 && c.olen == 0,
+	    "text reply of CTL_TEXT_MAX + 1 bytes: refused, nothing printed");
+	free(c.obuf);
+	free(c.ebuf);
+
+	ctx_init(&ctx, &show_output, SHOW_METRICS);
+	ctx.text_len = CTL_TEXT_TOTAL_MAX - 10;
+	r = reply_ctx(&ctx, IMSG_CTL_TEXT, big, 10, &c);
+	check(r == 0 && ctx.text_len == CTL_TEXT_TOTAL_MAX,
+	    "text replies up to CTL_TEXT_TOTAL_MAX in all: accepted");
+	free(c.obuf);
+	free(c.ebuf);
+	ctx.text_len = CTL_TEXT_TOTAL_MAX - 10;
+	r = reply_ctx(&ctx, IMSG_CTL_TEXT, big, 11, &c);
+	check(r == -1 && ctx.status == 1 && c.olen == 0 &&
+	    strcmp(ctx.errstr, "text reply too long") == 0,
+	    "text replies past CTL_TEXT_TOTAL_MAX in all: refused");
+	free(c.obuf);
+	free(c.ebuf);
+	free(big);
+}
+
+/*
+ * A daemon that sends n text chunks, then END unless end is 0 (it
+ * closes the connection instead); ctl_replies() reads them as
+ * netbirdctl does.  Its return value, output in cap.
+ */
+static int
+text_stream(enum actions action, const char *const *chunks, size_t n,
+    int end, struct capture *cap, struct show_ctx *ctx)
+{
+	struct imsgbuf	 a, b;
+	size_t		 i;
+	int		 sv[2], r;
+
+	ctx_init(ctx, &show_output, action);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+	    imsgbuf_init(&a, sv[0]) == -1 || imsgbuf_init(&b, sv[1]) == -1)
+		exit(1);
+	for (i = 0; i < n; i++)
+		if (imsg_compose(&a, IMSG_CTL_TEXT, 0, 0, -1, chunks[i],
+		    strlen(chunks[i])) == -1)
+			exit(1);
+	if (end && imsg_compose(&a, IMSG_CTL_END, 0, 0, -1, NULL, 0) == -1)
+		exit(1);
+	if (imsgbuf_flush(&a) == -1)
+		exit(1);
+	imsgbuf_clear(&a);
+	close(sv[0]);
+	cap_open(cap);
+	ctx->out = cap->out;
+	ctx->err = cap->err;
+	r = ctl_replies(&b, ctx);
+	cap_close(cap);
+	imsgbuf_clear(&b);
+	close(sv[1]);
+	return r;
+}
+
+static void
+test_text_stream(void)
+{
+	static const char *const chunks[] = {
+		"# HELP netbird_peers Peers by connection state.\n",
+		"netbird_peers{state=\"connected\"} 1\n",
+		"netbird_login_total{result=\"success\"} 1\n"
+	};
+	struct capture	 c;
+	struct show_ctx	 ctx;
+	int		 r;
+
+	r = text_stream(SHOW_METRICS, chunks, nitems(chunks), 1, &c, &ctx);
+	check(r == 0 && ctx.status == 0, "text stream then END: read to "
+	    "the end, exit status 0");
+	check_str(c.obuf, "# HELP netbird_peers Peers by connection state.\n"
+	    "netbird_peers{state=\"connected\"} 1\n"
+	    "netbird_login_total{result=\"success\"} 1\n",
+	    "text stream: the chunks printed in order, joined");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = text_stream(SHOW_METRICS, chunks, nitems(chunks), 0, &c, &ctx);
+	check(r == -1 && ctx.status == 1 && ctx.errstr != NULL &&
+	    strcmp(ctx.errstr, "the daemon closed the connection") == 0,
+	    "text stream without END: an error, the connection closed early");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = text_stream(SHOW_METRICS, NULL, 0, 1, &c, &ctx);
+	check(r == 0 && ctx.status == 0 && c.olen == 0,
+	    "empty text answer, END alone: nothing printed, exit status 0");
+	free(c.obuf);
+	free(c.ebuf);
+
+	r = text_stream(SHOW_STATUS, chunks, 1, 1, &c, &ctx);
+	check(r == -1 && ctx.status == 1 &&
+	    strcmp(ctx.errstr, "unexpected text reply") == 0,
+	    "text stream to show status: refused");
+	free(c.obuf);
+	free(c.ebuf);
+}
+
+static void
+test_parser_text(void)
+{
+	static char			 debug[] = "debug", bundle[] = "bundle";
+	static char			 d[] = "d", b[] = "b", x[] = "x";
+	static char			 file[] = "/tmp/b.tar.gz";
+	char				*w1[] = { debug, bundle, file };
+	char				*w2[] = { d, b, x };
+	char				*w3[] = { debug, bundle, bundle };
+	const struct parse_result	*res;
+
+	res = parse_words("show metrics");
+	check(res != NULL && res->action == SHOW_METRICS,
+	    "parser: \"show metrics\"");
+	res = parse_words("sh m");
+	check(res != NULL && res->action == SHOW_METRICS,
+	    "parser: \"sh m\"");
+	check(parse_words("show metrics now") == NULL,
+	    "parser: \"show metrics now\" refused");
+	/* parse_words() frees its words: these keep theirs. */
+	res = parse(nitems(w1), w1);
+	check(res != NULL && res->action == DEBUG_BUNDLE &&
+	    res->path == w1[2], "parser: \"debug bundle FILE\" names the file");
+	res = parse(nitems(w2), w2);
+	check(res != NULL && res->action == DEBUG_BUNDLE && res->path == w2[2],
+	    "parser: \"d b x\"");
+	res = parse(nitems(w3), w3);
+	check(res != NULL && res->action == DEBUG_BUNDLE && res->path == w3[2],
+	    "parser: a file may be named like a keyword");
+	check(parse_words("debug bundle") == NULL,
+	    "parser: \"debug bundle\" without a file refused");
+	check(parse_words("debug") == NULL, "parser: \"debug\" refused");
+	check(parse_words("debug bundle a b") == NULL,
+	    "parser: \"debug bundle a b\" refused");
+	check(parse_words("debug bundle ") == NULL,
+	    "parser: \"debug bundle\" with an empty file name refused");
+}
+
 int
 main(void)
 {
@@ -1978,5 +2223,9 @@ main(void)
 	test_status_detail();
 	test_status_detail_json();
 	test_relay_replies();
+	test_text_replies();
+	test_text_limits();
+	test_text_stream();
+	test_parser_text();
 	return failed;
 }
