@@ -688,7 +688,7 @@ static void
 srv_fail(struct relay_srv *s, const char *why)
 {
 	size_t	i;
-	int	stable;
+	int	stable, home;
 
 	stable = s->state == SRV_READY &&
 	    time(NULL) - s->ready_at >= RELAY_STABLE_SEC;
@@ -707,9 +707,14 @@ srv_fail(struct relay_srv *s, const char *why)
 		srv_connect(s);
 		return;
 	}
+	/*
+	 * A lost home relay starts a new race later.  A foreign one leaves
+	 * the race alone: without a home, one is pending or running.
+	 */
 	if (s->role == SRV_HOME || s->role == SRV_FOREIGN) {
+		home = s->role == SRV_HOME;
 		srv_free(s);
-		if (rl.home == NULL)
+		if (home)
 			relay_race_later();
 		return;
 	}
