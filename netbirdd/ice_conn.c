@@ -831,6 +831,14 @@ conn_endpoint(struct ice_conn *c, const struct sockaddr_storage *ss)
 	memset(&e, 0, sizeof(e));
 	e.key = c->key;
 	memcpy(&e.endpoint, ss, sizeof(e.endpoint));
+	/*
+	 * The controller's first endpoint, before any handshake: traffic
+	 * may have tried one already, which WireGuard would hold against
+	 * the next for 5 s.  The remote, not controlling, has set no
+	 * endpoint yet, so no session can be lost.
+	 */
+	e.fresh = ss->ss_family != AF_UNSPEC && c->controlling &&
+	    c->last_hs == 0;
 	if (imsgev_compose(penv.iev[PROC_PARENT], IMSG_WG_ENDPOINT, 0, 0, -1,
 	    &e, sizeof(e)) == -1)
 		fatal("%s: imsg_compose", __func__);

@@ -348,6 +348,7 @@ struct nbd_signal_state {
 struct nbd_wg_endpoint {
 	struct nbd_key	key;
 	struct sockaddr_storage endpoint;
+	int32_t		fresh;		/* no handshake yet: the peer anew */
 };
 
 /*

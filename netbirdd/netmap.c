@@ -536,7 +536,7 @@ netmap_endpoint_import(const struct nbd_wg_endpoint *e, union wg_sockaddr *out)
  */
 int
 netmap_endpoint_apply(struct netmap *m, struct wg_iface *wg,
-    const uint8_t *key, const union wg_sockaddr *ep)
+    const uint8_t *key, const union wg_sockaddr *ep, int fresh)
 {
 	struct nm_peer	*p;
 	char		 b64[WG_KEY_B64LEN], s[WG_ENDPOINT_STRLEN];
@@ -548,8 +548,10 @@ netmap_endpoint_apply(struct netmap *m, struct wg_iface *wg,
 	}
 	if (wg_endpoint_ntop(ep, s, sizeof(s)) == -1)
 		strlcpy(s, "none", sizeof(s));
-	log_debug("peer %s: endpoint %s", b64, s);
-	if (wg_peer_endpoint(wg, key, ep, p->allowed, p->nallowed) == -1)
+	log_debug("peer %s: endpoint %s%s", b64, s, fresh ? ", peer anew" :
+	    "");
+	if (wg_peer_endpoint(wg, key, ep, p->allowed, p->nallowed,
+	    fresh) == -1)
 		return -1;
 	p->endpoint = ep->sa.sa_family != AF_UNSPEC;
 	return 0;
@@ -840,7 +842,10 @@ netmap_wg_endpoint(struct wg_iface *wg, const struct nbd_wg_endpoint *e)
 		log_debug("endpoint before the first network map: dropped");
 		return;
 	}
-	if (netmap_endpoint_apply(current, wg, e->key.key, &ep) == -1)
+	if (e->fresh != 0 && e->fresh != 1)
+		fatalx("%s: fresh %d", __func__, e->fresh);
+	if (netmap_endpoint_apply(current, wg, e->key.key, &ep,
+	    e->fresh) == -1)
 		dirty = 1;
 }
 

@@ -105,7 +105,7 @@ void		 netmap_diff_free(struct netmap_diff *);
 const char	*netmap_endpoint_import(const struct nbd_wg_endpoint *,
 		    union wg_sockaddr *);
 int		 netmap_endpoint_apply(struct netmap *, struct wg_iface *,
-		    const uint8_t *, const union wg_sockaddr *);
+		    const uint8_t *, const union wg_sockaddr *, int);
 
 /* The parent's side: fatal on a bad message. */
 void		 netmap_begin(const struct nbd_netmap_begin *);

@@ -478,12 +478,12 @@ wg_peer_remove(struct wg_iface *wg, const uint8_t pub[WG_KEY_LEN])
 int
 wg_peer_endpoint(struct wg_iface *wg, const uint8_t pub[WG_KEY_LEN],
     const union wg_sockaddr *ep, const struct wg_prefix *allowed,
-    size_t nallowed)
+    size_t nallowed, int fresh)
 {
 	struct wg_peer	p[WG_ENDPOINT_PEERS];
 
 	return wg_peers_set(wg, p, wg_endpoint_peers(pub, ep, allowed,
-	    nallowed, p));
+	    nallowed, fresh, p));
 }
 
 /*
@@ -496,14 +496,29 @@ wg_peer_endpoint(struct wg_iface *wg, const uint8_t pub[WG_KEY_LEN],
  * first handshake waits for traffic or the next keepalive.  A peer
  * without an endpoint has keepalive 0: a handshake it cannot send would
  * hold the next one back for 5 s (REKEY_TIMEOUT).
+ *
+ * Traffic can make such a handshake all the same.  A fresh endpoint,
+ * for a peer that never had a handshake, is set on the peer made anew:
+ * removed, then added with its allowed IPs, the endpoint and keepalive
+ * 25, so that nothing holds its first handshake back.
  */
 size_t
 wg_endpoint_peers(const uint8_t pub[WG_KEY_LEN], const union wg_sockaddr *ep,
-    const struct wg_prefix *allowed, size_t nallowed,
+    const struct wg_prefix *allowed, size_t nallowed, int fresh,
     struct wg_peer p[WG_ENDPOINT_PEERS])
 {
 	memset(p, 0, WG_ENDPOINT_PEERS * sizeof(*p));
 	memcpy(p[0].pubkey, pub, WG_KEY_LEN);
+	if (ep->sa.sa_family != AF_UNSPEC && fresh) {
+		p[0].flags = WG_PEER_REMOVE;
+		memcpy(p[1].pubkey, pub, WG_KEY_LEN);
+		p[1].flags = WG_PEER_REPLACE_ALLOWED;
+		p[1].allowed = allowed;
+		p[1].nallowed = nallowed;
+		p[1].endpoint = *ep;
+		p[1].keepalive = WG_KEEPALIVE;
+		return 2;
+	}
 	if (ep->sa.sa_family != AF_UNSPEC) {
 		memcpy(p[1].pubkey, pub, WG_KEY_LEN);
 		p[1].endpoint = *ep;

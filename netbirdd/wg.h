@@ -63,7 +63,8 @@
  * for one peer (set: keepalive 0, then endpoint and keepalive 25, which
  * starts a handshake at once; allowed IPs untouched;
  * AF_UNSPEC: removed and added again, in the same exchange, with the
- * allowed IPs given and keepalive off), through peers_set, so the same
+ * allowed IPs given and keepalive off; a fresh set: removed and added
+ * again with the endpoint and keepalive 25), through peers_set, so the same
  * way for both backends; wg_endpoint_peers() is what it sends.  Routes: the caller adds one
  * per allowed IP outside the interface prefix (wg_prefix_contains());
  * a route goes in the main table through the link and replaces one to
@@ -170,7 +171,8 @@ int	 wg_peers_set(struct wg_iface *, const struct wg_peer *,
 	    size_t);
 int	 wg_peer_remove(struct wg_iface *, const uint8_t [WG_KEY_LEN]);
 int	 wg_peer_endpoint(struct wg_iface *, const uint8_t [WG_KEY_LEN],
-	    const union wg_sockaddr *, const struct wg_prefix *, size_t);
+	    const union wg_sockaddr *, const struct wg_prefix *, size_t,
+	    int);
 int	 wg_peer_stats(struct wg_iface *, struct wg_peer_stats **,
 	    size_t *);
 int	 wg_route_add(struct wg_iface *, const struct wg_prefix *);
@@ -243,7 +245,7 @@ extern const struct wg_ops wg_uapi_ops;
 
 #define WG_ENDPOINT_PEERS	2
 size_t	 wg_endpoint_peers(const uint8_t [WG_KEY_LEN],
-	    const union wg_sockaddr *, const struct wg_prefix *, size_t,
+	    const union wg_sockaddr *, const struct wg_prefix *, size_t, int,
 	    struct wg_peer [WG_ENDPOINT_PEERS]);
 int	 wg_info_add_peer(struct wg_device_info *,
 	    const uint8_t [WG_KEY_LEN]);

@@ -166,7 +166,7 @@ cmd_endpoint(char **av, int ac)
 	memset(&ep, 0, sizeof(ep));
 	if (strcmp(av[2], "-") != 0 && wg_endpoint_pton(av[2], &ep) == -1)
 		return -1;
-	return wg_peer_endpoint(wg, key, &ep, allowed, n);
+	return wg_peer_endpoint(wg, key, &ep, allowed, n, 0);
 }
 
 /* COUNT peers with generated keys and allowed IPs in 10.128.0.0/9. */

@@ -797,7 +797,7 @@ test_endpoint_apply(void)
 	e = endpoint(1, AF_INET, "198.51.100.7", 40123);
 	netmap_endpoint_import(&e, &ep);
 	fake_calls = 0;
-	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == 0 &&
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep, 0) == 0 &&
 	    fake_calls == 1 && fake_n == 2,
 	    "endpoint set: one WireGuard exchange, the peer twice");
 	check(fake_n == 2 && fake_peers[0].pubkey[0] == 1 &&
@@ -816,7 +816,7 @@ test_endpoint_apply(void)
 	netmap_endpoint_import(&e, &ep);
 	fake_calls = 0;
 	w = wpfx("10.20.0.0/16");
-	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == 0 &&
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep, 0) == 0 &&
 	    fake_calls == 1 && fake_n == 2,
 	    "endpoint removed: one WireGuard exchange, two steps");
 	check(fake_n == 2 && fake_peers[0].pubkey[0] == 2 &&
@@ -834,13 +834,13 @@ test_endpoint_apply(void)
 	e = endpoint(3, AF_INET, "198.51.100.7", 40123);
 	netmap_endpoint_import(&e, &ep);
 	fake_calls = 0;
-	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == 0 &&
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep, 0) == 0 &&
 	    fake_calls == 0, "endpoint for a peer not in the map: dropped");
 
 	e = endpoint(1, AF_INET, "198.51.100.7", 40123);
 	netmap_endpoint_import(&e, &ep);
 	fake_fail = 1;
-	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep) == -1,
+	check(netmap_endpoint_apply(m, &wg, e.key.key, &ep, 0) == -1,
 	    "endpoint: WireGuard's refusal is reported");
 	fake_fail = 0;
 	netmap_free(m);

@@ -153,7 +153,7 @@ test_endpoint(void)
 	wg_prefix_pton("10.200.0.0/24", &a[1]);
 
 	wg_endpoint_pton("198.51.100.7:40123", &ep);
-	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	n = wg_endpoint_peers(key, &ep, a, 2, 0, p);
 	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
 	CHECK(req != NULL && strcmp(req, "set=1\npublic_key=" HEX2 "\n"
 	    "persistent_keepalive_interval=0\n"
@@ -165,14 +165,14 @@ test_endpoint(void)
 	free(req);
 
 	wg_endpoint_pton("[2001:db8::9]:51820", &ep);
-	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	n = wg_endpoint_peers(key, &ep, a, 2, 0, p);
 	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
 	CHECK(req != NULL && strstr(req, "endpoint=[2001:db8::9]:51820\n") !=
 	    NULL, "endpoint set: IPv6");
 	free(req);
 
 	memset(&ep, 0, sizeof(ep));
-	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	n = wg_endpoint_peers(key, &ep, a, 2, 0, p);
 	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
 	CHECK(req != NULL && strcmp(req, "set=1\n"
 	    "public_key=" HEX2 "\nremove=true\n"
@@ -181,6 +181,19 @@ test_endpoint(void)
 	    "allowed_ip=100.64.0.2/32\nallowed_ip=10.200.0.0/24\n\n") == 0,
 	    "endpoint removed: the peer removed, then added again with its "
 	    "allowed IPs and keepalive off, in one request");
+	free(req);
+
+	wg_endpoint_pton("198.51.100.7:40123", &ep);
+	n = wg_endpoint_peers(key, &ep, a, 2, 1, p);
+	req = n == 2 ? wg_uapi_set_request(NULL, -1, p, n, &len) : NULL;
+	CHECK(req != NULL && strcmp(req, "set=1\n"
+	    "public_key=" HEX2 "\nremove=true\n"
+	    "public_key=" HEX2 "\nendpoint=198.51.100.7:40123\n"
+	    "persistent_keepalive_interval=25\n"
+	    "replace_allowed_ips=true\n"
+	    "allowed_ip=100.64.0.2/32\nallowed_ip=10.200.0.0/24\n\n") == 0,
+	    "fresh endpoint: the peer removed, then added again with its "
+	    "allowed IPs, the endpoint and keepalive 25, in one request");
 	free(req);
 }
 

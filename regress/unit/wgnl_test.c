@@ -305,7 +305,7 @@ test_endpoint(void)
 	wg_prefix_pton("10.20.0.0/16", &a[1]);
 
 	wg_endpoint_pton("198.51.100.7:40123", &ep);
-	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	n = wg_endpoint_peers(key, &ep, a, 2, 0, p);
 	memset(&pos, 0, sizeof(pos));
 	pos.device_done = 1;
 	len = wg_kernel_build_set(buf, sizeof(buf), FAMILY, "wt0", NULL, -1,
@@ -330,7 +330,7 @@ test_endpoint(void)
 	    "endpoint set: WGPEER_A_ENDPOINT 198.51.100.7:40123");
 
 	memset(&ep, 0, sizeof(ep));
-	n = wg_endpoint_peers(key, &ep, a, 2, p);
+	n = wg_endpoint_peers(key, &ep, a, 2, 0, p);
 	memset(&pos, 0, sizeof(pos));
 	pos.device_done = 1;
 	len = wg_kernel_build_set(buf, sizeof(buf), FAMILY, "wt0", NULL, -1,
