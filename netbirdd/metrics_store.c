@@ -41,6 +41,7 @@
 
 #include <sodium.h>
 
+#include "key.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -225,10 +226,10 @@ ms_pair_id(const char *id_a, const char *id_b, char out[MS_ID_LEN])
 static void
 ms_key_id(const struct nbd_key *key, char out[MS_ID_LEN])
 {
-	char	 b64[CTL_KEY_LEN];
+	char	 b64[KEY_B64_LEN + 1];
 
-	sodium_bin2base64(b64, sizeof(b64), key->key, sizeof(key->key),
-	    sodium_base64_VARIANT_ORIGINAL);
+	if (key_to_base64(key->key, b64, sizeof(b64)) == -1)
+		fatalx("%s: key_to_base64", __func__);
 	ms_peer_id(b64, out);
 }
 
