@@ -469,9 +469,8 @@ parent_dispatch_mgmt(struct imsgev *iev, struct imsg *imsg)
 	case IMSG_MGMT_NETMAP_END:
 		imsg_data_exact(imsg, &e, sizeof(e), __func__);
 		t = clock_ns(CLOCK_MONOTONIC);
-		netmap_end(&e, wg, &children[PROC_ICE].iev,
-		    &children[PROC_SIGNAL].iev);
-		parent_phase(netmap_last_phase(), t);
+		parent_phase(netmap_end(&e, wg, &children[PROC_ICE].iev,
+		    &children[PROC_SIGNAL].iev), t);
 		break;
 	case IMSG_MGMT_SYNC_DONE:
 		imsg_data_exact(imsg, &d, sizeof(d), __func__);

@@ -110,7 +110,6 @@ static struct netmap	*current;	/* applied; NULL before the first */
 static struct netmap_rx	 rx;
 static time_t		 last_sync;
 static const char	*netmap_phase(const struct netmap_diff *);
-static const char	*last_phase;	/* what the last map changed */
 static int		 dirty;		/* a step failed: next map in full */
 static TAILQ_HEAD(, nm_former) formers = TAILQ_HEAD_INITIALIZER(formers);
 static size_t		 nformers;
@@ -579,16 +578,6 @@ netmap_current(void)
 	return current;
 }
 
-/* The phase of the last map applied; NULL when none was since asked. */
-const char *
-netmap_last_phase(void)
-{
-	const char	*p = last_phase;
-
-	last_phase = NULL;
-	return p;
-}
-
 void
 netmap_begin(const struct nbd_netmap_begin *b)
 {
@@ -607,13 +596,14 @@ netmap_peer(const struct nbd_netmap_peer *p)
 		fatalx("%s: %s", __func__, why);
 }
 
-void
+/* The sync phase the map's application counts as; NULL: ignored. */
+const char *
 netmap_end(const struct nbd_netmap_end *e, struct wg_iface *wg,
     struct imsgev *ice, struct imsgev *signal)
 {
 	struct netmap		*map;
 	struct netmap_diff	 d;
-	const char		*why;
+	const char		*why, *phase;
 	int			 failed;
 
 	if ((why = netmap_rx_end(&rx, e, &map)) != NULL)
@@ -626,14 +616,14 @@ netmap_end(const struct nbd_netmap_end *e, struct wg_iface *wg,
 		    "applied %" PRIu64 ": ignored", map->serial,
 		    current->serial);
 		netmap_free(map);
-		return;
+		return NULL;
 	}
 	netmap_diff(current, map, dirty, &d);
 	failed = netmap_apply(wg, map, &d) == -1;
 	netmap_tell(signal, &d);
 	netmap_tell(ice, &d);
 	formers_add(&d);
-	last_phase = netmap_phase(&d);
+	phase = netmap_phase(&d);
 	log_info("network map serial %" PRIu64 ": %" PRIu32 " peers "
 	    "(+%zu -%zu ~%zu)%s", map->serial, map->npeers, d.nadd, d.ndel,
 	    d.nupdated, failed ? ", not all applied" : "");
@@ -642,6 +632,7 @@ netmap_end(const struct nbd_netmap_end *e, struct wg_iface *wg,
 	current = map;
 	last_sync = time(NULL);
 	dirty = failed;
+	return phase;
 }
 
 /* -1 if any step failed; the others are still done. */

@@ -110,7 +110,7 @@ int		 netmap_endpoint_apply(struct netmap *, struct wg_iface *,
 /* The parent's side: fatal on a bad message. */
 void		 netmap_begin(const struct nbd_netmap_begin *);
 void		 netmap_peer(const struct nbd_netmap_peer *);
-void		 netmap_end(const struct nbd_netmap_end *, struct wg_iface *,
+const char	*netmap_end(const struct nbd_netmap_end *, struct wg_iface *,
 		    struct imsgev *, struct imsgev *);
 int		 netmap_key_allowed(const uint8_t *);
 void		 netmap_wg_endpoint(struct wg_iface *,
@@ -119,7 +119,6 @@ const struct wg_prefix *netmap_address(void);
 void		 netmap_wg_stats(struct wg_iface *, struct imsgev *, uint32_t);
 void		 netmap_status(struct ctl_status *);
 void		 netmap_peers_connected(uint32_t);
-const char	*netmap_last_phase(void);
 struct netmap	*netmap_current(void);
 
 #endif
