@@ -102,13 +102,13 @@ static void	 trim_tick(int, short, void *);
 static void	 push_update(void);
 static int	 push_forced(void);
 static void	 push_later(int);
+static int	 push_interval(void);
 static void	 push_tick(int, short, void *);
 static void	 push_post(void);
 static void	 push_start(enum xfer_kind, const char *);
 static void	 push_resolved(void);
 static void	 push_fail(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
-static void	 push_retry(void);
 static int	 push_easy(void);
 static void	 push_action(void *, CURLMcode);
 static void	 push_done(CURLcode);
@@ -158,7 +158,8 @@ metrics_init(void)
 
 	store = ms_store_new();
 	nbconf.metrics_enabled = -1;
-	server_init(&push.srv, push_resolved, push_fail, push_retry);
+	/* No server_wait(): a failure waits for the next round. */
+	server_init(&push.srv, push_resolved, push_fail, NULL);
 	evtimer_set(&push.tick, push_tick, NULL);
 	evtimer_set(&push.trim, trim_tick, NULL);
 	evtimer_add(&push.trim, &tv);
@@ -727,10 +728,4 @@ push_fail(const char *fmt, ...)
 		push_config_done(CURLE_COULDNT_RESOLVE_HOST, 0);
 	else
 		push_post_done(CURLE_COULDNT_RESOLVE_HOST, 0);
-}
-
-static void
-push_retry(void)
-{
-	push_later(push_interval());
 }

@@ -24,7 +24,8 @@
  * An attempt: server_resolve(), then ready() once libcurl has the
  * addresses (at once for an address), or fail() with the reason.  After
  * a failure the process calls server_wait() with its backoff; retry()
- * comes when it is over.  server_cancel() stops either.
+ * comes when it is over (NULL for a process that never waits: the
+ * metrics push).  server_cancel() stops either.
  */
 
 #ifndef NBD_SERVER_H
