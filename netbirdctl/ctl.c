@@ -113,9 +113,11 @@ static void
 ctl_request(struct imsgbuf *ibuf, const struct parse_result *res,
     enum actions action)
 {
-	struct ctl_verbose	v;
-	struct ctl_metrics_req	m;
-	uint32_t		type = IMSG_NONE;
+	struct ctl_verbose	 v;
+	struct ctl_metrics_req	 m;
+	const void		*data = NULL;
+	size_t			 len = 0;
+	uint32_t		 type = IMSG_NONE;
 
 	switch (action) {
 	case SHOW_STATUS:
@@ -129,16 +131,16 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res,
 	case LOG_BRIEF:
 		memset(&v, 0, sizeof(v));
 		v.level = res->level;
-		if (imsg_compose(ibuf, IMSG_CTL_LOG_VERBOSE, 0, 0, -1, &v,
-		    sizeof(v)) == -1)
-			err(1, "imsg_compose");
+		type = IMSG_CTL_LOG_VERBOSE;
+		data = &v;
+		len = sizeof(v);
 		break;
 	case SHOW_METRICS:
 		memset(&m, 0, sizeof(m));
 		m.format = res->metrics_format;
-		if (imsg_compose(ibuf, IMSG_CTL_SHOW_METRICS, 0, 0, -1, &m,
-		    sizeof(m)) == -1)
-			err(1, "imsg_compose");
+		type = IMSG_CTL_SHOW_METRICS;
+		data = &m;
+		len = sizeof(m);
 		break;
 	case RELOAD:
 		type = IMSG_CTL_RELOAD;
@@ -156,8 +158,7 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res,
 	case DEBUG_BUNDLE:
 		errx(1, "%s: not a request", __func__);
 	}
-	if (type != IMSG_NONE &&
-	    imsg_compose(ibuf, type, 0, 0, -1, NULL, 0) == -1)
+	if (imsg_compose(ibuf, type, 0, 0, -1, data, len) == -1)
 		err(1, "imsg_compose");
 	if (imsgbuf_flush(ibuf) == -1)
 		err(1, "write");
