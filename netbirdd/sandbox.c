@@ -342,6 +342,29 @@ static const struct sandbox_rule rules_sanitizer_openat[] = {
 };
 #endif
 
+#ifdef NBD_VALGRIND
+/*
+ * Built for regress/valgrind only (netbirdd_vg, never installed): the
+ * system calls valgrind makes on its own behalf, which run under the
+ * child's filter too.
+ */
+static const struct sandbox_rule rules_valgrind[] = {
+	/*
+	 * valgrind keeps signals blocked while it runs the program and
+	 * polls for pending ones with a zero timeout.
+	 */
+	ALLOW(rt_sigtimedwait),
+
+	/*
+	 * It translates code as the program reaches it, into a cache
+	 * whose sectors it maps read, write and execute as they are
+	 * first used.  Only that exact protection: common's rule covers
+	 * the rest.
+	 */
+	ALLOW1(mmap, ARG_EQ(2, PROT_READ | PROT_WRITE | PROT_EXEC)),
+};
+#endif
+
 static const struct sandbox_group group_common = GROUP(rules_common);
 static const struct sandbox_group group_tcp = GROUP(rules_tcp);
 static const struct sandbox_group group_udp = GROUP(rules_udp);
@@ -374,17 +397,33 @@ __lsan_is_turned_off(void)
 #define SANITIZER_DNS
 #endif
 
+#ifdef NBD_VALGRIND
+static const struct sandbox_group group_valgrind = GROUP(rules_valgrind);
+#define VALGRIND	&group_valgrind,
+/*
+ * valgrind 3.19 does not know seccomp(2): it answers ENOSYS, libseccomp
+ * then takes the kernel for one older than SECCOMP_RET_KILL_PROCESS and
+ * refuses that action, and loads the filter with prctl(2).  Killing the
+ * thread kills the child all the same: it has one.
+ */
+#define SANDBOX_KILL	SCMP_ACT_KILL
+#else
+#define VALGRIND
+#define SANDBOX_KILL	SCMP_ACT_KILL_PROCESS
+#endif
+
 /* The list of each child, ended by NULL. */
 static const struct sandbox_group *const sandbox_lists[PROC_MAX][7] = {
-	[PROC_MGMT] =	 { &group_common, &group_tcp, SANITIZER },
-	[PROC_SIGNAL] =	 { &group_common, &group_tcp, SANITIZER },
+	[PROC_MGMT] =	 { &group_common, &group_tcp, VALGRIND SANITIZER },
+	[PROC_SIGNAL] =	 { &group_common, &group_tcp, VALGRIND SANITIZER },
 	[PROC_ICE] =	 { &group_common, &group_tcp, &group_udp,
-			   &group_socketpair, SANITIZER },
+			   &group_socketpair, VALGRIND SANITIZER },
 	[PROC_METRICS] = { &group_common, &group_tcp, &group_accept,
-			   &group_http, SANITIZER },
+			   &group_http, VALGRIND SANITIZER },
 	[PROC_CONTROL] = { &group_common, &group_accept, &group_peercred,
-			   SANITIZER },
-	[PROC_DNS] =	 { &group_common, &group_resolver, SANITIZER_DNS },
+			   VALGRIND SANITIZER },
+	[PROC_DNS] =	 { &group_common, &group_resolver,
+			   VALGRIND SANITIZER_DNS },
 };
 
 void
@@ -413,10 +452,10 @@ sandbox_apply(enum nbd_proc proc)
 	 * x86_64 sends x32 system call numbers to the bad-architecture
 	 * action, as it does calls made with another convention (int 0x80).
 	 */
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+	if ((ctx = seccomp_init(SANDBOX_KILL)) == NULL)
 		fatalx("%s: seccomp_init failed", __func__);
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-	    SCMP_ACT_KILL_PROCESS)) < 0)
+	    SANDBOX_KILL)) < 0)
 		sandbox_fatal(rc, "seccomp_attr_set");
 	for (i = 0; i < nitems(sandbox_lists[proc]) && list[i] != NULL; i++)
 		sandbox_add(ctx, list[i]);
