@@ -21,7 +21,9 @@
  * answer, tagged with the connection id in the imsg peerid; the replies
  * come back with that id and go to that client.  A client has one
  * request in flight at a time: until its reply stream ends with
- * IMSG_CTL_END or IMSG_CTL_RESULT, nothing more is read from it.
+ * IMSG_CTL_END or IMSG_CTL_RESULT and has been written out, nothing
+ * more is read from it, so that a client that asks and never reads
+ * holds at most one reply in our memory.
  */
 
 #include <sys/types.h>
@@ -114,6 +116,7 @@ static struct event	 ev_accept, ev_pause;
 static int		 ctl_fd = -1;
 static unsigned int	 ctl_nconns;
 static uint32_t		 ctl_lastid;
+static int		 ctl_paused;	/* logged; until an accept succeeds */
 
 __dead void
 control_main(int debug, int verbose)
@@ -248,22 +251,27 @@ control_accept(int fd, short event, void *arg)
 	(void)event;
 	(void)arg;
 	if (ctl_nconns >= CTL_MAX_CONNS) {
-		log_warnx("%u clients: not accepting for %d s", ctl_nconns,
-		    CTL_PAUSE_SEC);
+		if (!ctl_paused)
+			log_warnx("%u clients: not accepting for %d s",
+			    ctl_nconns, CTL_PAUSE_SEC);
 		control_pause();
 		return;
 	}
 	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
 		if (errno == EMFILE || errno == ENFILE) {
-			log_warn("%s: not accepting for %d s", __func__,
-			    CTL_PAUSE_SEC);
+			if (!ctl_paused)
+				log_warn("%s: not accepting for %d s",
+				    __func__, CTL_PAUSE_SEC);
 			control_pause();
 		} else if (errno != EINTR && errno != EAGAIN &&
 		    errno != ECONNABORTED)
 			log_warn("%s", __func__);
 		return;
 	}
+	if (ctl_paused)
+		log_info("accepting clients again");
+	ctl_paused = 0;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("%s: SO_PEERCRED", __func__);
 		close(cfd);
@@ -297,11 +305,13 @@ control_accept(int fd, short event, void *arg)
 	control_conn_event(c);
 }
 
+/* Logged once a saturation: again after the next accept that succeeds. */
 static void
 control_pause(void)
 {
 	struct timeval	tv = { CTL_PAUSE_SEC, 0 };
 
+	ctl_paused = 1;
 	event_del(&ev_accept);
 	evtimer_add(&ev_pause, &tv);
 }
@@ -362,22 +372,27 @@ control_conn_io(int fd, short event, void *arg)
 			control_close(c);
 			return;
 		}
-		if (control_conn_dispatch(c) == -1) {
-			control_close(c);
-			return;
-		}
+	}
+	/* Requests read before, once the last reply is written out. */
+	if (control_conn_dispatch(c) == -1) {
+		control_close(c);
+		return;
 	}
 	control_conn_event(c);
 }
 
-/* Take requests until one is in flight.  -1: drop the client. */
+/*
+ * Take requests until one is in flight or a reply waits to be written.
+ * -1: drop the client.
+ */
 static int
 control_conn_dispatch(struct ctl_conn *c)
 {
 	struct imsg	imsg;
 	ssize_t		n;
 
-	while (!c->pending && !c->closing) {
+	while (!c->pending && !c->closing &&
+	    imsgbuf_queuelen(&c->ibuf) == 0) {
 		if ((n = imsgbuf_get(&c->ibuf, &imsg)) == -1) {
 			log_warnx("client %u: malformed message", c->id);
 			return -1;
@@ -441,15 +456,16 @@ control_result(struct ctl_conn *c, int code, const char *msg)
 }
 
 /*
- * Read while no request is in flight, write while replies are queued.
- * A closing client with nothing left to write is closed here.
+ * Read while no request is in flight and no reply is queued, write
+ * while replies are queued.  A closing client with nothing left to
+ * write is closed here.
  */
 static void
 control_conn_event(struct ctl_conn *c)
 {
 	int	events = 0;
 
-	if (!c->pending && !c->closing)
+	if (!c->pending && !c->closing && imsgbuf_queuelen(&c->ibuf) == 0)
 		events |= EV_READ;
 	if (imsgbuf_queuelen(&c->ibuf) > 0)
 		events |= EV_WRITE;

@@ -169,6 +169,47 @@ def relay():
            "exits 0 when the parent goes", "%s %r" % (status, err))
 
 
+def slow_reader():
+    """A client that asks twice in one write and reads nothing: its
+    second question waits, unread and not relayed, until the replies to
+    the first, far more than the socket holds, are written out."""
+    n = 2000
+    ch = Child()
+    try:
+        c = ch.client()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.sendall(imsg("IMSG_CTL_SHOW_PEERS") * 2)
+        name, cid, _ = recv_imsg(ch.ice)
+        ch.ice.sendall(imsg("IMSG_CTL_SHOW_PEER", bytes(PEER_SIZE), cid) *
+                       n + imsg("IMSG_CTL_END", peerid=cid))
+        ch.ice.settimeout(1)
+        try:
+            early = recv_imsg(ch.ice)
+        except socket.timeout:
+            early = None
+        ch.ice.settimeout(TIMEOUT)
+        report(early is None, "a client that does not read is not asked "
+               "for more", repr(early))
+        got = [recv_imsg(c)[0] for _ in range(n + 1)]
+        report(got.count("IMSG_CTL_SHOW_PEER") == n and
+               got[-1] == "IMSG_CTL_END", "all %d replies reach it once "
+               "it reads" % n, repr(got[-3:]))
+        name, cid2, _ = recv_imsg(ch.ice)
+        report(name == "IMSG_CTL_SHOW_PEERS" and cid2 == cid,
+               "then its second question goes to ice", name)
+        ch.ice.sendall(imsg("IMSG_CTL_END", peerid=cid))
+        got = recv_imsg(c)
+        report(got is not None and got[0] == "IMSG_CTL_END",
+               "and its answer reaches it", repr(got))
+        c.close()
+    except (OSError, TypeError) as e:
+        report(False, "slow reader", repr(e))
+    status, err = ch.finish()
+    report(status == 0 and "fatal" not in err,
+           "slow reader: exits 0 when the parent goes",
+           "%s %r" % (status, err))
+
+
 def expect_fatal(what, pattern, steps):
     """steps(child) sends something fatal; the child must exit 1."""
     ch = Child()
@@ -232,4 +273,5 @@ expect_fatal("a control socket with a payload",
              r"want none",
              lambda ch: ch.parent.sendall(imsg("IMSG_SOCKET_CONTROL", b"x")))
 relay()
+slow_reader()
 sys.exit(1 if failed else 0)

@@ -269,16 +269,25 @@ check "three requests in one write: answered in order" \
 check "50 clients that ask and go before the answer" \
     test "$(client earlyclose 50)" = done
 check "200 clients that connect and close" test "$(client churn 200)" = done
+# A saturation is logged once, its end once (earlier cases may have had
+# one of their own).
+paused() { grep -c "$1" "$tmp/log"; }
+pauses=$(paused 'not accepting for 1 s$')
+resumes=$(paused '^control: accepting clients again$')
 flood=$(client flood 100)
 echo "# flood: $flood"
 check "100 connections at once: opened and closed" \
     sh -c "echo '$flood' | grep -q '^[0-9]* connected'"
 check "100 connections: the control child paused accepting" \
     has "$tmp/log" '^control: 32 clients: not accepting for 1 s$'
+check "100 connections: the pause logged once, not once a second" \
+    test "$(paused 'not accepting for 1 s$')" -eq $((pauses + 1))
 
 # After all that
 check "netbirdctl works again after the flood" \
     wait_until 10 "$NETBIRDCTL" -s "$sock" show status
+check "the end of the pause is logged once" \
+    test "$(paused '^control: accepting clients again$')" -eq $((resumes + 1))
 check "show peers still answers" sh -c "'$NETBIRDCTL' -s '$sock' show peers >/dev/null"
 check "every daemon process is still the one that started" alive
 check "no process logged a fatal error" sh -c "! grep -q 'fatal' '$tmp/log'"
