@@ -25,7 +25,10 @@
  * a key at most once a minute.  Each peer's shared key is asked of the
  * parent the first time it is needed and kept while the peer is in the
  * map; messages wait for it in the peer's queues (SIG_QUEUE_MAX each
- * way).  Our own key is a peer too, of one message: the heartbeat.
+ * way, and SIG_IN_BYTES_MAX of envelopes in all).  Each peer may send
+ * SIG_RATE messages a second, in bursts of up to SIG_RATE_BURST; what
+ * comes faster is dropped and counted as rejected.  Our own key is a
+ * peer too, of one message: the heartbeat.
  *
  * Out: what ice asks to send goes out while the stream is up (NetBird
  * refuses to send without a ready connection; re-offers make up for
@@ -67,6 +70,21 @@
 #define SIG_LOG_KEYS		64	/* keys whose last warning is kept */
 #define SIG_LOG_MS		60000	/* one warning a key a minute */
 #define SIG_LOG_BURST		20	/* warnings a minute, all keys */
+/*
+ * Envelopes waiting for keys, all peers together.  Most are under
+ * 2 KiB, but a Go peer with Rosenpass puts its 524160-byte McEliece
+ * public key in every OFFER and ANSWER: room for a few of those.
+ */
+#define SIG_IN_BYTES_MAX	(4 * 1024 * 1024)
+/*
+ * Per peer.  A Go peer starting a connection sends an OFFER or ANSWER
+ * and a CANDIDATE per local address, STUN and TURN server: 10 to 30
+ * messages within a second, twice when a new session restarts the
+ * agent, and ice takes 32 remote candidates a session.  The burst
+ * covers two full sessions; the rate, re-offers with room to spare.
+ */
+#define SIG_RATE		20	/* messages a second */
+#define SIG_RATE_BURST		80
 
 enum sig_key_state {
 	KEY_NONE,
@@ -102,6 +120,9 @@ struct sig_peer {
 	size_t			 nout;
 	struct sig_ins		 in;
 	size_t			 nin;
+	int64_t			 credit;	/* SIG_RATE: 1000 a message */
+	int64_t			 credit_at;	/* ms */
+	uint64_t		 rate_drops;	/* in this burst */
 	struct grpc_call	*call;		/* Send of the first of out */
 	uint8_t			*env;		/* that message, sealed */
 	size_t			 envlen;
@@ -121,6 +142,7 @@ struct sig_logged {
 
 static int	 sig_peer_cmp(const struct sig_peer *, const struct sig_peer *);
 static int	 warn_allowed(const uint8_t *);
+static int	 rate_allowed(struct sig_peer *);
 static struct sig_peer *peer_find(const uint8_t *);
 static struct sig_peer *peer_new(const uint8_t *);
 static void	 peer_free(struct sig_peer *);
@@ -148,6 +170,7 @@ static struct {
 	size_t			 npeers;	/* in the map */
 	size_t			 nstrays;
 	size_t			 ninflight;
+	size_t			 inbytes;	/* of all the in queues */
 	struct event		 stray_ev;
 	struct sig_logged	 logged[SIG_LOG_KEYS];
 	int64_t			 log_window;	/* the minute of the burst */
@@ -392,6 +415,7 @@ peer_flush(struct sig_peer *p, const char *why)
 	}
 	while ((i = TAILQ_FIRST(&p->in)) != NULL) {
 		TAILQ_REMOVE(&p->in, i, entry);
+		sp.inbytes -= i->len;
 		free(i->buf);
 		free(i);
 	}
@@ -439,11 +463,40 @@ sigpeer_recv(const uint8_t *buf, size_t len)
 		if (warn_allowed(env.from))
 			log_warnx("message from %s, not a peer in the network "
 			    "map: dropped", env.em->key);
+	} else if (!rate_allowed(p)) {
+		signal_count(SIGNAL_REJECTED);
+		if (p->rate_drops++ == 0 && warn_allowed(p->key))
+			log_warnx("messages from %s faster than %d a second: "
+			    "dropped", p->b64, SIG_RATE);
 	} else if (p->key_state == KEY_HAVE)
 		recv_from(p, &env);
 	else
 		recv_queue(p, buf, len);
 	signal_env_free(&env);
+}
+
+/*
+ * A token bucket of SIG_RATE_BURST messages, SIG_RATE a second back:
+ * decrypting, and an agent restart in ice for each new session id, cost
+ * too much to take at any rate a peer, or the server, cares to send.
+ */
+static int
+rate_allowed(struct sig_peer *p)
+{
+	int64_t	now = signal_now_ms();
+
+	p->credit += (now - p->credit_at) * SIG_RATE;
+	p->credit_at = now;
+	if (p->credit > SIG_RATE_BURST * 1000)
+		p->credit = SIG_RATE_BURST * 1000;
+	if (p->credit < 1000)
+		return 0;
+	p->credit -= 1000;
+	if (p->rate_drops > 0)
+		log_debug("%s: %llu messages over the rate were dropped",
+		    p->b64, (unsigned long long)p->rate_drops);
+	p->rate_drops = 0;
+	return 1;
 }
 
 /* A message from a peer whose shared key we have: ice gets it. */
@@ -476,12 +529,15 @@ recv_queue(struct sig_peer *p, const uint8_t *buf, size_t len)
 {
 	struct sig_in	*i;
 
-	if (p->key_state == KEY_REFUSED || p->nin >= SIG_QUEUE_MAX) {
+	if (p->key_state == KEY_REFUSED || p->nin >= SIG_QUEUE_MAX ||
+	    len > SIG_IN_BYTES_MAX - sp.inbytes) {
 		signal_count(SIGNAL_REJECTED);
 		if (warn_allowed(p->key))
 			log_warnx("message from %s: %s: dropped", p->b64,
 			    p->key_state == KEY_REFUSED ? "no shared key" :
-			    "too many waiting for its key");
+			    p->nin >= SIG_QUEUE_MAX ?
+			    "too many waiting for its key" :
+			    "too many bytes waiting for keys");
 		return;
 	}
 	if ((i = calloc(1, sizeof(*i))) == NULL ||
@@ -491,6 +547,7 @@ recv_queue(struct sig_peer *p, const uint8_t *buf, size_t len)
 	i->len = len;
 	TAILQ_INSERT_TAIL(&p->in, i, entry);
 	p->nin++;
+	sp.inbytes += len;
 	peer_key_ask(p);
 }
 
@@ -503,6 +560,7 @@ recv_queued(struct sig_peer *p)
 	while ((i = TAILQ_FIRST(&p->in)) != NULL) {
 		TAILQ_REMOVE(&p->in, i, entry);
 		p->nin--;
+		sp.inbytes -= i->len;
 		if (signal_env_unpack(&env, i->buf, i->len) != NULL)
 			fatalx("%s: a queued envelope does not unpack",
 			    __func__);

@@ -33,7 +33,8 @@
 
 enum signal_counter {
 	SIGNAL_DROPPED,		/* from keys not in the map */
-	SIGNAL_REJECTED		/* from peers, not opened or decoded */
+	SIGNAL_REJECTED		/* from peers: not opened or decoded, or over
+				   a bound (queue, bytes, rate) */
 };
 
 /* signal.c */
