@@ -17,8 +17,8 @@
 /*
  * NetBird relay servers, client side (protocol.md 6), over WebSocket:
  *
- * - Home.  Management names the relays; we dial them all at once (at
- *   most RELAY_RACE_MAX) and the first to accept our Auth is home,
+ * - Home.  Management names the relays; we dial them all at once (Go
+ *   tries all, 7 at a time) and the first to accept our Auth is home,
  *   the others are closed.  Its instance URL (the AuthResponse) and
  *   its address go into our offers.  Lost after RELAY_STABLE_SEC: one
  *   quick attempt at the same server, then the race again after 2 s,
@@ -34,7 +34,9 @@
  *   whole RELAY_HC_SEC without one means the connection is dead.
  *
  * A relay that breaks the protocol is logged once and disconnected, as
- * a lost one; the peers on it are told, and nothing else is.
+ * a lost one; the peers on it are told, and nothing else is.  Offers
+ * name foreign relays at the remote's pace: one that cannot be parsed or
+ * reached is logged once a minute (RELAY_LOG_*), else at debug level.
  */
 
 #include <sys/types.h>
@@ -55,7 +57,6 @@
 #include "relay.h"
 #include "server.h"
 
-#define RELAY_RACE_MAX		7
 #define RELAY_DIAL_MS		30000	/* TCP, TLS and the upgrade */
 #define RELAY_AUTH_SEC		8	/* for the AuthResponse */
 #define RELAY_HC_SEC		35	/* a health check in each */
@@ -66,6 +67,9 @@
 #define RELAY_BACKOFF_FIRST_MS	2000
 #define RELAY_BACKOFF_MAX_MS	60000
 #define RELAY_BACKOFF		2.0, 0.5
+#define RELAY_LOG_URLS		16	/* foreign URLs last logged */
+#define RELAY_LOG_NS		(60 * 1000000000LL) /* once a URL */
+#define RELAY_LOG_BURST		10	/* a minute, all URLs */
 
 enum srv_state {
 	SRV_IDLE,
@@ -105,7 +109,10 @@ struct relay_srv {
 	uint32_t		 qid;
 	struct sockaddr_storage	 first;		/* from an offer */
 	struct sockaddr_storage	 peer;		/* of the connection */
-	struct event		 timer_ev;	/* auth, dns retry */
+	struct event		 timer_ev;	/* auth, dns retry, send */
+	int			 send_failed;	/* srv_fail() from timer_ev */
+	int			 quiet;		/* foreign, logged lately:
+						   failing before ready */
 	struct event		 hc_ev;
 	int			 hc_seen;
 	struct event		 idle_ev;
@@ -144,6 +151,7 @@ static void	 srv_send(struct relay_srv *, const uint8_t *, size_t);
 static void	 srv_subscribe(struct relay_srv *, struct relay_peer *, int);
 static void	 srv_idle_check(struct relay_srv *);
 static struct relay_peer *srv_peer(struct relay_srv *, const uint8_t *);
+static int	 relay_log_allowed(const char *);
 static void	 peer_down(struct relay_peer *, const char *);
 static void	 peer_wait_expired(int, short, void *);
 
@@ -307,7 +315,7 @@ relay_race(void)
 	TAILQ_FOREACH_SAFE(s, &rl.srvs, entry, t)
 		if (s->role == SRV_CANDIDATE)
 			srv_free(s);
-	for (i = 0; i < rl.nurls && n < RELAY_RACE_MAX; i++) {
+	for (i = 0; i < rl.nurls; i++) {
 		if (relay_url_parse(rl.urls[i], &u, &why) == -1) {
 			log_warnx("relay %s: %s", rl.urls[i], why);
 			continue;
@@ -423,6 +431,7 @@ srv_disconnect(struct relay_srv *s, const char *why, int say_close)
 	s->qid = 0;
 	evtimer_del(&s->timer_ev);
 	evtimer_del(&s->hc_ev);
+	s->send_failed = 0;
 	s->state = SRV_IDLE;
 }
 
@@ -497,6 +506,10 @@ srv_timer(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (s->send_failed) {
+		srv_fail(s, "send queue full");
+		return;
+	}
 	if (s->state == SRV_RESOLVING) {
 		srv_connect(s);
 		return;
@@ -692,7 +705,10 @@ srv_fail(struct relay_srv *s, const char *why)
 
 	stable = s->state == SRV_READY &&
 	    time(NULL) - s->ready_at >= RELAY_STABLE_SEC;
-	log_warnx("relay %s: %s", s->url, why);
+	if (s->quiet && s->state != SRV_READY)
+		log_debug("relay %s: %s", s->url, why);
+	else
+		log_warnx("relay %s: %s", s->url, why);
 	for (i = 0; s->role != SRV_FOREIGN && i < rl.nurls; i++)
 		if (strcmp(rl.urls[i], s->url) == 0)
 			strlcpy(rl.whys[i], why, sizeof(rl.whys[i]));
@@ -726,10 +742,19 @@ srv_fail(struct relay_srv *s, const char *why)
 		relay_race_later();
 }
 
+/*
+ * A message that cannot go (the WebSocket's queue is full) fails the
+ * connection, from the timer: the callers still use s and its peers.
+ */
 static void
 srv_send(struct relay_srv *s, const uint8_t *m, size_t len)
 {
-	(void)ws_conn_send(s->ws, m, len);
+	struct timeval	tv = { 0, 0 };
+
+	if (ws_conn_send(s->ws, m, len) == 0 || s->send_failed)
+		return;
+	s->send_failed = 1;
+	evtimer_add(&s->timer_ev, &tv);
 }
 
 static void
@@ -767,6 +792,46 @@ srv_peer(struct relay_srv *s, const uint8_t *id)
 	return NULL;
 }
 
+/*
+ * Whether a foreign relay URL may be logged now: once a minute a URL,
+ * and RELAY_LOG_BURST a minute in all, so that offers naming bad or
+ * unreachable relays make no flood of lines.  The oldest URL goes
+ * first from the table.
+ */
+static int
+relay_log_allowed(const char *url)
+{
+	static struct {
+		char		 url[CTL_URL_LEN];
+		int64_t		 at;
+	}			 logged[RELAY_LOG_URLS];
+	static int64_t		 window;
+	static int		 count;
+	int64_t			 now = clock_ns(CLOCK_MONOTONIC);
+	size_t			 i, oldest = 0;
+
+	if (window == 0 || now - window >= RELAY_LOG_NS) {
+		window = now;
+		count = 0;
+	}
+	for (i = 0; i < RELAY_LOG_URLS; i++) {
+		if (logged[i].at != 0 && strcmp(logged[i].url, url) == 0) {
+			if (now - logged[i].at < RELAY_LOG_NS)
+				return 0;
+			oldest = i;
+			break;
+		}
+		if (logged[i].at < logged[oldest].at)
+			oldest = i;
+	}
+	if (count >= RELAY_LOG_BURST)
+		return 0;
+	count++;
+	strlcpy(logged[oldest].url, url, sizeof(logged[oldest].url));
+	logged[oldest].at = now;
+	return 1;
+}
+
 /* ---- peers ------------------------------------------------------------ */
 
 /*
@@ -790,17 +855,21 @@ ice_relay_open(const char *url, const uint8_t *ip, size_t iplen,
 	relay_setup();
 	if ((s = srv_find(url)) == NULL) {
 		if (relay_url_parse(url, &u, &why) == -1) {
-			log_warnx("peer %s: relay %s: %s", name, url, why);
+			if (relay_log_allowed(url))
+				log_warnx("peer %s: relay %s: %s", name, url,
+				    why);
 			return NULL;
 		}
 		s = srv_new(url, &u, SRV_FOREIGN);
+		s->quiet = !relay_log_allowed(url);
 		if (iplen == 4) {
 			sin = (struct sockaddr_in *)&s->first;
 			sin->sin_family = AF_INET;
 			sin->sin_port = htons(u.port);
 			memcpy(&sin->sin_addr, ip, 4);
 		}
-		log_info("relay %s: foreign, for peer %s", url, name);
+		if (!s->quiet)
+			log_info("relay %s: foreign, for peer %s", url, name);
 		srv_connect(s);
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)

@@ -27,6 +27,7 @@
 
 #define RELAY_PORT_TLS		443
 #define RELAY_PORT_PLAIN	80
+#define RELAY_NAME_MAX		253	/* a DNS name, as dns.c takes */
 
 static int	url_host_ok(const char *, size_t);
 static int	url_port(const char *, uint16_t *);
@@ -97,7 +98,7 @@ url_host_ok(const char *h, size_t len)
 {
 	size_t	i;
 
-	if (len == 0 || len >= RELAY_HOST_MAX)
+	if (len == 0 || len > RELAY_NAME_MAX)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

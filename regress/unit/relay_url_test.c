@@ -82,10 +82,16 @@ long_names(void)
 	s[7 + RELAY_HOST_MAX] = '\0';
 	check(relay_url_parse(s, &u, &why) == -1,
 	    "a host of RELAY_HOST_MAX characters: refused");
-	s[7 + RELAY_HOST_MAX - 1] = '\0';
-	ok = relay_url_parse(s, &u, &why) == 0 &&
-	    strlen(u.host) == RELAY_HOST_MAX - 1;
-	check(ok, "a host of RELAY_HOST_MAX - 1 characters: kept whole");
+	s[7 + 254] = '\0';
+	check(relay_url_parse(s, &u, &why) == -1 &&
+	    strcmp(why, "bad host name") == 0,
+	    "a host of 254 characters, longer than a DNS name: refused");
+	memcpy(s + 7 + 254, ":443", 5);
+	check(relay_url_parse(s, &u, &why) == -1,
+	    "a host of 254 characters and a port: refused");
+	s[7 + 253] = '\0';
+	ok = relay_url_parse(s, &u, &why) == 0 && strlen(u.host) == 253;
+	check(ok, "a host of 253 characters: kept whole");
 	check(ok && relay_url_ws(&u, small, sizeof(small)) == -1,
 	    "a WebSocket URL that does not fit: -1");
 }
