@@ -106,6 +106,7 @@ struct ms_store {
 	struct ms_sample	ring[MS_MAX_SAMPLES];
 	size_t			head;		/* the oldest sample */
 	size_t			count;
+	int			full_logged;	/* until count < the bound */
 	struct ms_hist		conn_hist[MS_CONN_TYPES];
 	struct ms_hist		sync_hist;
 	uint64_t		logins[2];	/* failure, success */
@@ -565,13 +566,22 @@ ms_store_free(struct ms_store *ms)
 	free(ms);
 }
 
-/* A new sample at the end; the oldest goes when the ring is full. */
+/*
+ * A new sample at the end; the oldest goes when the ring is full, which
+ * is logged once until the ring has had room again.
+ */
 static struct ms_sample *
 ms_push(struct ms_store *ms)
 {
 	struct ms_sample	*s;
 
-	if (ms->count == MS_MAX_SAMPLES) {
+	if (ms->count < MS_MAX_SAMPLES)
+		ms->full_logged = 0;
+	else {
+		if (!ms->full_logged)
+			log_warnx("%d samples waiting to be pushed: "
+			    "the oldest are dropped", MS_MAX_SAMPLES);
+		ms->full_logged = 1;
 		ms->head = (ms->head + 1) % MS_MAX_SAMPLES;
 		ms->count--;
 	}

@@ -31,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "metrics.h"
 
 #define S		1000000000LL
@@ -758,6 +760,54 @@ test_hostile(void)
 	ms_store_free(ms);
 }
 
+/* Adds n logins; the warnings about a full ring they caused. */
+static int
+ring_warnings(struct ms_store *ms, size_t n)
+{
+	struct nbd_metric_login	 ml;
+	FILE			*tmp;
+	char			 line[1024];
+	size_t			 i;
+	int			 saved, count = 0;
+
+	fflush(stderr);
+	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fileno(tmp), STDERR_FILENO) == -1)
+		abort();
+	for (i = 0; i < n; i++) {
+		ml = login_at(i + 1);
+		ms_add_login(ms, &ml);
+	}
+	fflush(stderr);
+	if (dup2(saved, STDERR_FILENO) == -1)
+		abort();
+	close(saved);
+	rewind(tmp);
+	while (fgets(line, sizeof(line), tmp) != NULL)
+		if (strstr(line, "the oldest are dropped") != NULL)
+			count++;
+	fclose(tmp);
+	return count;
+}
+
+static void
+test_ring_log(void)
+{
+	struct ms_store	*ms = ms_store_new();
+
+	log_init(1, 0);
+	check(ring_warnings(ms, MS_MAX_SAMPLES) == 0,
+	    "ring: no warning while there is room");
+	check(ring_warnings(ms, 1) == 1, "ring: the first overwrite warns");
+	check(ring_warnings(ms, 1000) == 0 && ms_count(ms) == MS_MAX_SAMPLES,
+	    "ring: and the next ones do not");
+	ms_drop_oldest(ms, 1);
+	check(ring_warnings(ms, 1) == 0, "ring: filled up again: no warning");
+	check(ring_warnings(ms, 1) == 1,
+	    "ring: full again after there was room: one more warning");
+	ms_store_free(ms);
+}
+
 int
 main(void)
 {
@@ -770,5 +820,6 @@ main(void)
 	test_ring();
 	test_prom();
 	test_hostile();
+	test_ring_log();
 	return failed;
 }
