@@ -49,8 +49,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "key.h"
@@ -71,6 +74,21 @@
 #define CONN_PENDING_MAX	32	/* remote candidates before an agent */
 #define CONN_RELAY_TRIES	3	/* offers with only the relay up */
 #define CONN_RELAY_RETRY	3600	/* then one an hour */
+
+/* What a remote may repeat at will: one line a minute each (conn_log). */
+enum conn_log_kind {
+	CONN_LOG_CREDS,
+	CONN_LOG_RESTART,
+	CONN_LOG_CAND,
+	CONN_LOG_RELAY,
+	CONN_LOG_KINDS
+};
+#define CONN_LOG_NS		(60 * 1000000000LL)
+
+struct conn_logged {
+	int64_t			 at;		/* monotonic ns */
+	unsigned int		 held;		/* lines not logged since */
+};
 
 struct ice_conn {
 	struct nbd_key		 key;
@@ -99,6 +117,7 @@ struct ice_conn {
 	struct ice_cand		 pending[CONN_PENDING_MAX];
 	size_t			 npending;
 	int			 pending_full_logged;
+	struct conn_logged	 logged[CONN_LOG_KINDS];
 
 	struct relay_peer	*relay;		/* logical connection */
 	int			 relay_up;	/* the remote is there */
@@ -170,6 +189,9 @@ static void	 metric_ready(struct ice_conn *);
 static void	 metric_handshake(struct ice_conn *, int64_t);
 static void	 metric_reset(struct ice_conn *);
 static void	 metric_peer(struct ice_conn *);
+static void	 conn_log(struct ice_conn *, enum conn_log_kind, int,
+		    const char *, ...)
+		    __attribute__((__format__ (printf, 4, 5)));
 
 static const struct ice_agent_cb conn_agent_cb = {
 	.candidate = conn_on_candidate,
@@ -419,6 +441,38 @@ conn_creds_parse(const char *s, char *ufrag, char *pwd)
 }
 
 /*
+ * A line about what the remote sends, which it may send at any rate:
+ * the first of its kind a minute for this peer, with the count of those
+ * held back since the last.
+ */
+static void
+conn_log(struct ice_conn *c, enum conn_log_kind kind, int pri,
+    const char *fmt, ...)
+{
+	struct conn_logged	*l = &c->logged[kind];
+	int64_t			 now = clock_ns(CLOCK_MONOTONIC);
+	va_list			 ap;
+	char			 msg[256], more[48] = "";
+
+	if (l->at != 0 && now - l->at < CONN_LOG_NS) {
+		l->held++;
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (l->held > 0)
+		(void)snprintf(more, sizeof(more), " (%u more since the last)",
+		    l->held);
+	l->at = now;
+	l->held = 0;
+	if (pri == LOG_INFO)
+		log_info("peer %s: %s%s", c->name, msg, more);
+	else
+		log_warnx("peer %s: %s%s", c->name, msg, more);
+}
+
+/*
  * OFFER and ANSWER feed ICE alike; an OFFER is answered.  The answer
  * goes before a new agent's candidates (a Go peer drops candidates that
  * come before its agent) and carries the new agent's session id.
@@ -430,8 +484,9 @@ conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
 	int	ice, restart = 0;
 
 	if ((ice = conn_creds_parse(m->payload, ufrag, pwd)) == -1) {
-		log_warnx("peer %s: %s with bad ICE credentials, dropped",
-		    c->name, m->type == NBD_SIG_OFFER ? "offer" : "answer");
+		conn_log(c, CONN_LOG_CREDS, LOG_WARNING,
+		    "%s with bad ICE credentials, dropped",
+		    m->type == NBD_SIG_OFFER ? "offer" : "answer");
 		return;
 	}
 	if (c->m_signal == 0)
@@ -442,8 +497,8 @@ conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
 	if (ice && c->agent != NULL && m->has_session_id &&
 	    (!c->has_rsid || memcmp(m->session_id, c->rsid,
 	    sizeof(c->rsid)) != 0)) {
-		log_info("peer %s: remote ICE session changed, restarting",
-		    c->name);
+		conn_log(c, CONN_LOG_RESTART, LOG_INFO,
+		    "remote ICE session changed, restarting");
 		conn_lost(c, NULL, 1);
 		restart = 1;
 	}
@@ -471,7 +526,8 @@ conn_candidate(struct ice_conn *c, const struct nbd_signal_msg *m)
 	const char	*why;
 
 	if (ice_cand_parse(m->payload, &cand, &why) == -1) {
-		log_warnx("peer %s: candidate dropped: %s", c->name, why);
+		conn_log(c, CONN_LOG_CAND, LOG_WARNING,
+		    "candidate dropped: %s", why);
 		return;
 	}
 	if (c->agent != NULL) {
@@ -697,7 +753,12 @@ conn_relay_down(void *arg, const char *why)
 	struct sockaddr_storage	none;
 	int		 was = c->relay_active;
 
-	log_info("peer %s: relayed connection closed: %s", c->name, why);
+	if (was)
+		log_info("peer %s: relayed connection closed: %s", c->name,
+		    why);
+	else
+		conn_log(c, CONN_LOG_RELAY, LOG_INFO,
+		    "relayed connection closed: %s", why);
 	conn_relay_close(c);
 	if (!was)
 		return;
