@@ -156,6 +156,7 @@ static struct {
 	size_t			 nturn;
 	uint32_t		 qid;
 	struct net_lookup	 lookups[ICE_NET_LOOKUPS_MAX];
+	int			 lookups_full;	/* logged: until one starts */
 
 	/* the local addresses the agents were last told of */
 	struct sockaddr_storage	 told[NET_TOLD_MAX];
@@ -842,8 +843,9 @@ net_query(const char *host, uint16_t port)
 /*
  * A name for another module (the relay).  Returns the lookup's id, or
  * 0 when none can start now (no dns yet, or ICE_NET_LOOKUPS_MAX under
- * way): the caller tries again later.  The callback gets the IPv4
- * addresses, port set, or none with the reason logged.
+ * way, logged once until a lookup starts again): the caller tries again
+ * later.  The callback gets the IPv4 addresses, port set, or none with
+ * the reason logged.
  */
 uint32_t
 ice_net_resolve(const char *host, uint16_t port, ice_net_resolved_cb cb,
@@ -858,12 +860,15 @@ ice_net_resolve(const char *host, uint16_t port, ice_net_resolved_cb cb,
 			break;
 		}
 	if (l == NULL) {
-		log_warnx("%s: %zu lookups under way, %s waits", __func__,
-		    nitems(net.lookups), host);
+		if (!net.lookups_full)
+			log_warnx("%s: %zu lookups under way, %s waits",
+			    __func__, nitems(net.lookups), host);
+		net.lookups_full = 1;
 		return 0;
 	}
 	if ((l->qid = net_query(host, port)) == 0)
 		return 0;
+	net.lookups_full = 0;
 	l->port = port;
 	l->cb = cb;
 	l->arg = arg;

@@ -140,6 +140,9 @@ static void	 test_nominate_waits(void);
 static void	 test_srflx(void);
 static void	 dns_handler(int, short, void *);
 static void	 test_dns(void);
+static void	 resolved_none(void *, const struct sockaddr_storage *,
+		    size_t);
+static int	 resolve_warnings(size_t, uint32_t *);
 static void	 test_turn(void);
 static void	 test_two_agents(void);
 
@@ -1141,6 +1144,43 @@ dns_handler(int fd, short ev, void *arg)
 }
 
 static void
+resolved_none(void *arg, const struct sockaddr_storage *ss, size_t n)
+{
+	(void)arg;
+	(void)ss;
+	(void)n;
+	errx(1, "resolved_none: an answer nobody sent");
+}
+
+/* n lookups for the relay, their ids; the warnings they caused. */
+static int
+resolve_warnings(size_t n, uint32_t *qids)
+{
+	FILE	*tmp;
+	char	 line[1024];
+	size_t	 i;
+	int	 saved, count = 0;
+
+	fflush(stderr);
+	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fileno(tmp), STDERR_FILENO) == -1)
+		err(1, "stderr");
+	for (i = 0; i < n; i++)
+		qids[i] = ice_net_resolve("relay.example.org", 443,
+		    resolved_none, NULL);
+	fflush(stderr);
+	if (dup2(saved, STDERR_FILENO) == -1)
+		err(1, "dup2");
+	close(saved);
+	rewind(tmp);
+	while (fgets(line, sizeof(line), tmp) != NULL)
+		if (strstr(line, "lookups under way") != NULL)
+			count++;
+	fclose(tmp);
+	return count;
+}
+
+static void
 test_dns(void)
 {
 	struct nbd_netbird_config c;
@@ -1151,6 +1191,8 @@ test_dns(void)
 	struct dns_answer	 a;
 	struct sockaddr_storage	 srv = sa("192.0.2.50", 3478), out[4];
 	struct sockaddr_storage	 stale = sa("192.0.2.99", 3478);
+	uint32_t		 qids[ICE_NET_LOOKUPS_MAX + 5];
+	size_t			 i;
 	int			 sp[2], ap[2], got = 0, before = changes;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1 ||
@@ -1201,6 +1243,20 @@ test_dns(void)
 	    frames_to(0, &stale) == 0,
 	    "the answer's IPv4 address gets a Binding request; a stale "
 	    "answer is ignored");
+
+	check(resolve_warnings(ICE_NET_LOOKUPS_MAX, qids) == 0 &&
+	    qids[ICE_NET_LOOKUPS_MAX - 1] != 0,
+	    "ICE_NET_LOOKUPS_MAX lookups for the relay: no warning");
+	check(resolve_warnings(5, qids + ICE_NET_LOOKUPS_MAX) == 1 &&
+	    qids[ICE_NET_LOOKUPS_MAX] == 0,
+	    "more refused, with one warning for them all");
+	ice_net_resolve_cancel(qids[0]);
+	check(resolve_warnings(1, qids) == 0 && qids[0] != 0,
+	    "a slot free: the next starts");
+	check(resolve_warnings(2, qids + ICE_NET_LOOKUPS_MAX) == 1,
+	    "full again: one more warning");
+	for (i = 0; i < ICE_NET_LOOKUPS_MAX; i++)
+		ice_net_resolve_cancel(qids[i]);
 	penv.iev[PROC_DNS] = NULL;
 	imsgev_clear(&iev);
 	imsgbuf_clear(&rd);
