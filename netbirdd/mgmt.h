@@ -52,12 +52,17 @@ struct mgmt_sync {
 	struct mgmt_self	 self;
 	int			 have_serial;
 	uint64_t		 serial;
+	/* the last refusal logged: each Sync repeats it */
+	int			 have_refused;
+	uint64_t		 refused_serial;
+	char			 refused_why[128];
 };
 
 enum mgmt_apply {
 	MGMT_APPLY_OK,		/* applied, or nothing to apply */
 	MGMT_APPLY_STALE,	/* network map older than the last: ignored */
-	MGMT_APPLY_REFUSED	/* refused with one log line */
+	MGMT_APPLY_REFUSED	/* refused; logged when serial or reason
+				   differ from the last refusal */
 };
 
 /* Where converted messages go: an imsg type and its payload. */

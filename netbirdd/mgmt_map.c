@@ -497,7 +497,7 @@ map_apply(struct mgmt_sync *st, const Management__NetworkMap *nm,
 	struct dropped			 d = { 0, NULL };
 	const Management__PeerConfig	*pc;
 	const char			*what;
-	char				 why[128];
+	char				 why[sizeof(st->refused_why)];
 	uint8_t				*skip = NULL;
 	size_t				 i;
 	long				 n;
@@ -555,10 +555,20 @@ map_apply(struct mgmt_sync *st, const Management__NetworkMap *nm,
 	st->self = self;
 	st->serial = nm->serial;
 	st->have_serial = 1;
+	st->have_refused = 0;
 	return MGMT_APPLY_OK;
  refuse:
 	free(skip);
+	if (st->have_refused && st->refused_serial == nm->serial &&
+	    strcmp(st->refused_why, why) == 0) {
+		log_debug("network map %llu refused again",
+		    (unsigned long long)nm->serial);
+		return MGMT_APPLY_REFUSED;
+	}
 	log_warnx("network map %llu refused: %s",
 	    (unsigned long long)nm->serial, why);
+	st->have_refused = 1;
+	st->refused_serial = nm->serial;
+	strlcpy(st->refused_why, why, sizeof(st->refused_why));
 	return MGMT_APPLY_REFUSED;
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "key.h"
 #include "log.h"
@@ -78,6 +79,9 @@ static void	 test_serial(void);
 static void	 test_hostile_peers(void);
 static void	 test_limits(void);
 static void	 test_missing(void);
+static int	 refusals_logged(struct mgmt_sync *, Management__SyncResponse *,
+		    struct rec *);
+static void	 test_refused_log(void);
 static void	 test_bytes(void);
 static void	 test_osrelease(void);
 
@@ -831,6 +835,67 @@ test_limits(void)
 	rec_reset(&r);
 }
 
+/* Applies m; the lines saying a map was refused that it wrote. */
+static int
+refusals_logged(struct mgmt_sync *st, Management__SyncResponse *m,
+    struct rec *r)
+{
+	FILE	*tmp;
+	char	 line[1024];
+	int	 saved, count = 0;
+
+	fflush(stderr);
+	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fileno(tmp), STDERR_FILENO) == -1)
+		abort();
+	(void)apply(st, m, r);
+	fflush(stderr);
+	if (dup2(saved, STDERR_FILENO) == -1)
+		abort();
+	close(saved);
+	rewind(tmp);
+	while (fgets(line, sizeof(line), tmp) != NULL)
+		if (strstr(line, "refused: ") != NULL)
+			count++;
+	fclose(tmp);
+	return count;
+}
+
+/* Each Sync repeats the map: a refusal is logged when it changes. */
+static void
+test_refused_log(void)
+{
+	Management__SyncResponse	 sr;
+	Management__NetworkMap		 nm;
+	Management__PeerConfig		 pc;
+	struct mgmt_sync		 st;
+	struct rec			 r = { 0 };
+
+	mgmt_sync_init(&st, ourkey);
+	management__sync_response__init(&sr);
+	management__network_map__init(&nm);
+	management__peer_config__init(&pc);
+	sr.networkmap = &nm;
+	nm.serial = 3;
+	check(refusals_logged(&st, &sr, &r) == 1, "a refused map: logged");
+	check(refusals_logged(&st, &sr, &r) == 0 &&
+	    refusals_logged(&st, &sr, &r) == 0,
+	    "the same map refused again, on each Sync: not logged again");
+	nm.serial = 4;
+	check(refusals_logged(&st, &sr, &r) == 1,
+	    "refused with a new serial: logged");
+	pc.address = "not an address";
+	nm.peerconfig = &pc;
+	check(refusals_logged(&st, &sr, &r) == 1,
+	    "the same serial refused for another reason: logged");
+	pc.address = "100.64.0.7/16";
+	check(apply(&st, &sr, &r) == MGMT_APPLY_OK, "then a map applied");
+	pc.address = "not an address";
+	check(refusals_logged(&st, &sr, &r) == 1,
+	    "the last refusal again after an applied map: logged");
+	rec_reset(&r);
+}
+
 /* What a peer cannot do before it knows its own address. */
 static void
 test_missing(void)
@@ -947,6 +1012,7 @@ main(void)
 	test_hostile_peers();
 	test_limits();
 	test_missing();
+	test_refused_log();
 	test_bytes();
 	test_osrelease();
 	return failed;
