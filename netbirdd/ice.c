@@ -431,7 +431,7 @@ ice_poll_stats(const struct nbd_wg_stats *st)
 	struct ice_peer	*ip;
 
 	if ((ip = ice_peer_find(st->key.key)) != NULL)
-		ice_conn_stats(ip->conn, st, time(NULL));
+		ice_conn_stats(ip->conn, st);
 }
 
 /* What the parent sends: a key, a name, an IPv4 host address or none. */
@@ -733,7 +733,7 @@ ice_turn_show(const struct ice_net_server *srv, struct ctl_relay *cr)
 	}
 	r = turn_server_outcome(&srv->addr, &when, cr->error,
 	    sizeof(cr->error));
-	if (r == -1 || time(NULL) - when >= ICE_PROBE_SEC)
+	if (r == -1 || mono_sec() - when >= ICE_PROBE_SEC)
 		ice_probe_start(srv);
 	cr->available = r;
 	if (r == -1)

@@ -442,8 +442,7 @@ void		 ice_conn_kick(struct ice_conn *);
 void		 ice_conn_relay_home(struct ice_conn *);
 void		 ice_conn_signal(struct ice_conn *,
 		    const struct nbd_signal_msg *);
-void		 ice_conn_stats(struct ice_conn *, const struct nbd_wg_stats *,
-		    time_t);
+void		 ice_conn_stats(struct ice_conn *, const struct nbd_wg_stats *);
 int		 ice_conn_connected(const struct ice_conn *);
 void		 ice_conn_show(struct ice_conn *, struct ctl_peer *);
 

@@ -584,10 +584,10 @@ static void
 net_drop(const char *why, const struct sockaddr_storage *src)
 {
 	char	a[INET6_ADDRSTRLEN + 8];
-	time_t	now = time(NULL);
+	time_t	now = mono_sec();
 
 	net.dropped++;
-	if (now - net.drop_logged < NET_DROP_LOG_SEC)
+	if (net.drop_logged != 0 && now - net.drop_logged < NET_DROP_LOG_SEC)
 		return;
 	log_warnx("dropped %u bad packets, the last from %s: %s",
 	    net.dropped, ice_addr_str(src, a, sizeof(a)), why);
@@ -661,7 +661,7 @@ net_binding_response(const struct ice_stun *st,
 	}
 	s->busy = 0;
 	evtimer_del(&s->ev);
-	s->answered = time(NULL);
+	s->answered = mono_sec();
 	if (st->cls == ICE_STUN_ERROR) {
 		snprintf(s->why, sizeof(s->why), "error %d", st->error_code);
 		log_warnx("STUN server %s: %s", s->uri.host, s->why);
@@ -977,12 +977,12 @@ net_bind_timer(int fd, short event, void *arg)
 static void
 net_bind_fresh(void)
 {
-	time_t	now = time(NULL);
+	time_t	now = mono_sec();
 	size_t	i;
 
 	for (i = 0; i < net.nstun; i++)
-		if (!net.stun[i].busy &&
-		    now - net.stun[i].answered >= NET_SRFLX_FRESH_SEC)
+		if (!net.stun[i].busy && (net.stun[i].answered == 0 ||
+		    now - net.stun[i].answered >= NET_SRFLX_FRESH_SEC))
 			net_bind_start(&net.stun[i]);
 }
 

@@ -463,7 +463,7 @@ turn_outcome_set(const struct turn_client *c, int ok)
 			o = &turn_outcomes[i];
 	}
 	o->server = c->server;
-	o->when = time(NULL);
+	o->when = mono_sec();
 	o->ok = ok;
 	strlcpy(o->why, ok ? "" : c->why, sizeof(o->why));
 }

@@ -98,7 +98,7 @@ static struct {
 	int		 use_setup_key;	/* the next Login carries it */
 	int		 login_setup_key; /* the Login in flight carries it */
 	int		 synced;	/* this stream delivered a message */
-	int64_t		 login_start;	/* unix ns; 0: no Login going */
+	int64_t		 login_start;	/* monotonic ns; 0: no Login going */
 	struct backoff	 login_bo;	/* until Login succeeds */
 	struct backoff	 sync_bo;	/* Sync (re)connects */
 	int32_t		 state;		/* enum ctl_mgmt_state, as sent */
@@ -442,7 +442,7 @@ mgmt_login(void)
 	req.meta = &metapb.meta;
 	mgmt.login_setup_key = mgmt.use_setup_key && mgmt.setup_key[0] != '\0';
 	if (mgmt.login_start == 0)
-		mgmt.login_start = clock_ns(CLOCK_REALTIME);
+		mgmt.login_start = clock_ns(CLOCK_MONOTONIC);
 	if (mgmt.login_setup_key)
 		req.setupkey = mgmt.setup_key;
 	msg = mgmt_seal(&req.base, &len);
@@ -803,19 +803,20 @@ mgmt_state(int state, const char *err)
 
 /*
  * A Login attempt ended (protocol.md 7.2).  A refusal that makes us
- * register with the setup key is part of the same attempt.
+ * register with the setup key is part of the same attempt, which may
+ * last through an outage: its duration runs on the monotonic clock, so
+ * that a wall clock set back meanwhile cannot make it negative.
  */
 static void
 mgmt_login_metric(int success)
 {
 	struct nbd_metric_login	m;
-	int64_t			now = clock_ns(CLOCK_REALTIME);
 
 	if (mgmt.login_start == 0 || penv.iev[PROC_METRICS] == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
-	m.when = now;
-	m.duration = now - mgmt.login_start;
+	m.when = clock_ns(CLOCK_REALTIME);
+	m.duration = clock_ns(CLOCK_MONOTONIC) - mgmt.login_start;
 	m.success = success;
 	mgmt.login_start = 0;
 	if (imsgev_compose(penv.iev[PROC_METRICS], IMSG_METRIC_LOGIN, 0, 0, -1,
