@@ -103,6 +103,7 @@ static struct {
 	struct backoff	 sync_bo;	/* Sync (re)connects */
 	int32_t		 state;		/* enum ctl_mgmt_state, as sent */
 	char		 error[CTL_MSG_LEN];
+	struct server_whys whys;	/* logged in this outage */
 	struct mgmt_sync sync;
 } mgmt;
 
@@ -761,8 +762,8 @@ mgmt_stop(int state, const char *fmt, ...)
 
 /*
  * Tell the parent every change.  The log says each state once when it
- * is entered, and the first reason while connecting; the reasons of the
- * attempts that follow are debug lines.
+ * is entered and, while connecting, each distinct reason once in an
+ * outage (server_why_new()); the attempts that follow are debug lines.
  */
 static void
 mgmt_state(int state, const char *err)
@@ -774,18 +775,18 @@ mgmt_state(int state, const char *err)
 		return;
 	first_error = state == mgmt.state && mgmt.error[0] == '\0' &&
 	    err[0] != '\0';
-	if (state != mgmt.state || first_error) {
+	if (state == CTL_MGMT_CONNECTING && err[0] != '\0') {
+		if (server_why_new(&mgmt.whys, err))
+			log_warnx("management %s: %s; retrying", mgmt.url,
+			    err);
+	} else if (state != mgmt.state || first_error) {
 		switch (state) {
 		case CTL_MGMT_CONNECTING:
-			if (err[0] == '\0')
-				log_info("connecting to management %s",
-				    mgmt.url);
-			else
-				log_warnx("management %s: %s; retrying",
-				    mgmt.url, err);
+			log_info("connecting to management %s", mgmt.url);
 			break;
 		case CTL_MGMT_CONNECTED:
 			log_info("connected to management %s", mgmt.url);
+			mgmt.whys.n = 0;
 			break;
 		default:
 			log_warnx("management %s: %s", mgmt.url, err);
