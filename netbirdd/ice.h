@@ -337,6 +337,7 @@ struct ice_net_server {
 };
 /* The STUN servers, then the TURN servers; how many. */
 size_t		 ice_net_servers(struct ice_net_server *, size_t);
+void		 ice_net_stun_probe(time_t);
 
 #define ICE_NET_LOOKUPS_MAX	16	/* names under way for other modules */
 typedef void	(*ice_net_resolved_cb)(void *, const struct sockaddr_storage *,
