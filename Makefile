@@ -20,7 +20,7 @@ DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	iputils-ping python3 python3-grpcio python3-protobuf python3-nacl \
 	protobuf-compiler-grpc protobuf-compiler strace openssl \
 	qemu-system-x86 busybox cpio kmod xz-utils linux-image-amd64 coturn \
-	conntrack
+	conntrack valgrind
 
 .PHONY: all clean install check regress fuzz lint deps deps-test \
 	apt-install demo demo-stop bench $(SUBDIRS)
@@ -49,9 +49,9 @@ apt-install:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q --no-install-recommends $$missing; fi
 
+# The suite under ASan+UBSan, then as built to ship (regress/check.sh).
 check: deps-test
-	$(MAKE) all
-	$(MAKE) -C regress
+	regress/check.sh
 
 regress: all
 	$(MAKE) -C regress

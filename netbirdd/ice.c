@@ -48,7 +48,7 @@
 #include "ice.h"
 
 #define ICE_POLL_SEC	5	/* WireGuard counters for the watchers */
-#define ICE_PROBE_SEC	20	/* a TURN outcome older: probe again */
+#define ICE_PROBE_SEC	20	/* a server outcome older: probe again */
 #define ICE_CHECKING	"probe check is already in progress"	/* Go's */
 #define ICE_POLL_ID	0	/* control's ids are never 0 */
 
@@ -431,7 +431,7 @@ ice_poll_stats(const struct nbd_wg_stats *st)
 	struct ice_peer	*ip;
 
 	if ((ip = ice_peer_find(st->key.key)) != NULL)
-		ice_conn_stats(ip->conn, st, time(NULL));
+		ice_conn_stats(ip->conn, st);
 }
 
 /* What the parent sends: a key, a name, an IPv4 host address or none. */
@@ -675,7 +675,8 @@ ice_peer_show(struct ice_peer *ip, const struct nbd_wg_stats *st,
 
 /*
  * show relays: one ctl_relay per STUN server, TURN server and relay
- * server, in that order (Go's), then the end.
+ * server, in that order (Go's), then the end.  Servers not heard from
+ * lately are probed, for the next look.
  */
 static void
 ice_show_relays(uint32_t id)
@@ -684,6 +685,7 @@ ice_show_relays(uint32_t id)
 	struct ctl_relay	 cr;
 	size_t			 i, n;
 
+	ice_net_stun_probe(ICE_PROBE_SEC);
 	n = ice_net_servers(srv, nitems(srv));
 	for (i = 0; i < n; i++) {
 		memset(&cr, 0, sizeof(cr));
@@ -733,7 +735,7 @@ ice_turn_show(const struct ice_net_server *srv, struct ctl_relay *cr)
 	}
 	r = turn_server_outcome(&srv->addr, &when, cr->error,
 	    sizeof(cr->error));
-	if (r == -1 || time(NULL) - when >= ICE_PROBE_SEC)
+	if (r == -1 || mono_sec() - when >= ICE_PROBE_SEC)
 		ice_probe_start(srv);
 	cr->available = r;
 	if (r == -1)

@@ -337,6 +337,7 @@ struct ice_net_server {
 };
 /* The STUN servers, then the TURN servers; how many. */
 size_t		 ice_net_servers(struct ice_net_server *, size_t);
+void		 ice_net_stun_probe(time_t);
 
 #define ICE_NET_LOOKUPS_MAX	16	/* names under way for other modules */
 typedef void	(*ice_net_resolved_cb)(void *, const struct sockaddr_storage *,
@@ -442,8 +443,7 @@ void		 ice_conn_kick(struct ice_conn *);
 void		 ice_conn_relay_home(struct ice_conn *);
 void		 ice_conn_signal(struct ice_conn *,
 		    const struct nbd_signal_msg *);
-void		 ice_conn_stats(struct ice_conn *, const struct nbd_wg_stats *,
-		    time_t);
+void		 ice_conn_stats(struct ice_conn *, const struct nbd_wg_stats *);
 int		 ice_conn_connected(const struct ice_conn *);
 void		 ice_conn_show(struct ice_conn *, struct ctl_peer *);
 

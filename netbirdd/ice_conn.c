@@ -139,12 +139,15 @@ struct ice_conn {
 	struct sockaddr_storage	 endpoint;	/* to set, or set */
 
 	int64_t			 last_hs;	/* from the last counters */
+	time_t			 hs_seen;	/* mono_sec() it came */
 	int64_t			 watch_base;
 	time_t			 watch_next;	/* 0: not watching */
 
 	/* this attempt's stages, unix ns (protocol.md 7.2) */
 	int64_t			 m_signal;	/* first OFFER/ANSWER */
 	int64_t			 m_ready;	/* first transport */
+	int64_t			 m_wall0;	/* the first stage, unix ns */
+	int64_t			 m_mono0;	/* and monotonic ns */
 	int64_t			 m_hs_base;	/* handshake then, s */
 	int			 m_done;	/* sample sent */
 	int			 m_reconnect;	/* not the first attempt */
@@ -187,6 +190,7 @@ static void	 conn_new_sid(struct ice_conn *);
 static void	 metric_send(int, const void *, size_t);
 static void	 metric_ready(struct ice_conn *);
 static void	 metric_handshake(struct ice_conn *, int64_t);
+static int64_t	 metric_stamp(struct ice_conn *);
 static void	 metric_reset(struct ice_conn *);
 static void	 metric_peer(struct ice_conn *);
 static void	 conn_log(struct ice_conn *, enum conn_log_kind, int,
@@ -347,7 +351,7 @@ conn_may_offer(struct ice_conn *c)
 		c->ice_tries++;
 		return 1;
 	}
-	if ((now = time(NULL)) < c->ice_retry)
+	if ((now = mono_sec()) < c->ice_retry)
 		return 0;
 	c->ice_retry = now + CONN_RELAY_RETRY;
 	return 1;
@@ -490,7 +494,7 @@ conn_offer(struct ice_conn *c, const struct nbd_signal_msg *m)
 		return;
 	}
 	if (c->m_signal == 0)
-		c->m_signal = clock_ns(CLOCK_REALTIME);
+		c->m_signal = metric_stamp(c);
 	c->rport = m->wg_port;
 	c->rice = ice;
 	strlcpy(c->rversion, m->version, sizeof(c->rversion));
@@ -703,7 +707,7 @@ conn_relay_activate(struct ice_conn *c, int now)
 	else
 		evtimer_add(&c->endpoint_ev, &tv);
 	c->watch_base = c->last_hs;
-	c->watch_next = time(NULL) + CONN_WATCH_FIRST;
+	c->watch_next = mono_sec() + CONN_WATCH_FIRST;
 }
 
 /*
@@ -827,7 +831,7 @@ conn_connected(struct ice_conn *c)
 	else
 		evtimer_add(&c->endpoint_ev, &tv);
 	c->watch_base = c->last_hs;
-	c->watch_next = time(NULL) + CONN_WATCH_FIRST;
+	c->watch_next = mono_sec() + CONN_WATCH_FIRST;
 }
 
 /*
@@ -907,13 +911,19 @@ conn_endpoint(struct ice_conn *c, const struct sockaddr_storage *ss)
 
 /*
  * WireGuard counters, every few seconds (protocol.md 5.5): a handshake
- * newer than the last one we saw, not older than 3 min 30 s.
+ * newer than the last one we saw, not older than 3 min 30 s.  WireGuard
+ * stamps handshakes with the wall clock, which may jump: a handshake is
+ * new when its stamp changes, and its age runs on the monotonic clock
+ * from the counters that first showed it.
  */
 void
-ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st, time_t now)
+ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st)
 {
 	int64_t	hs = st->last_handshake;
+	time_t	now = mono_sec();
 
+	if (hs != c->last_hs)
+		c->hs_seen = now;
 	c->last_hs = hs;
 	if (st->rx_bytes != c->m_rx || st->tx_bytes != c->m_tx) {
 		c->m_rx = st->rx_bytes;
@@ -925,8 +935,8 @@ ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st, time_t now)
 	if ((!c->connected && !c->relay_active) || c->watch_next == 0 ||
 	    now < c->watch_next)
 		return;
-	if (hs == 0 || hs == c->watch_base || now - hs > CONN_WATCH_PERIOD ||
-	    hs > now + 1) {
+	if (hs == 0 || hs == c->watch_base ||
+	    now - c->hs_seen > CONN_WATCH_PERIOD) {
 		if (c->relay_active)
 			conn_relay_down(c, "WireGuard handshake timeout");
 		else
@@ -934,7 +944,7 @@ ice_conn_stats(struct ice_conn *c, const struct nbd_wg_stats *st, time_t now)
 		return;
 	}
 	c->watch_base = hs;
-	c->watch_next = hs + CONN_WATCH_PERIOD;
+	c->watch_next = c->hs_seen + CONN_WATCH_PERIOD;
 }
 
 int
@@ -1010,8 +1020,25 @@ metric_ready(struct ice_conn *c)
 {
 	if (c->m_ready != 0)
 		return;
-	c->m_ready = clock_ns(CLOCK_REALTIME);
+	c->m_ready = metric_stamp(c);
 	c->m_hs_base = c->last_hs;
+}
+
+/*
+ * A stage's time: the wall clock at the attempt's first stage, plus the
+ * monotonic time since, so that a clock set meanwhile moves no stage
+ * against another.
+ */
+static int64_t
+metric_stamp(struct ice_conn *c)
+{
+	int64_t	mono = clock_ns(CLOCK_MONOTONIC);
+
+	if (c->m_signal == 0 && c->m_ready == 0) {
+		c->m_wall0 = clock_ns(CLOCK_REALTIME);
+		c->m_mono0 = mono;
+	}
+	return c->m_wall0 + (mono - c->m_mono0);
 }
 
 /* A handshake newer than the one there was when the transport came. */

@@ -132,6 +132,8 @@ static void	 net_bind_start(struct net_server *);
 static void	 net_bind_send(struct net_server *);
 static void	 net_bind_timer(int, short, void *);
 static void	 net_bind_lost(struct net_server *);
+static void	 net_bind_failed(struct net_server *, const char *);
+static void	 net_bind_older(time_t);
 static void	 net_bind_fresh(void);
 static void	 net_changed(void);
 static void	 net_update_agents(void);
@@ -585,10 +587,10 @@ static void
 net_drop(const char *why, const struct sockaddr_storage *src)
 {
 	char	a[INET6_ADDRSTRLEN + 8];
-	time_t	now = time(NULL);
+	time_t	now = mono_sec();
 
 	net.dropped++;
-	if (now - net.drop_logged < NET_DROP_LOG_SEC)
+	if (net.drop_logged != 0 && now - net.drop_logged < NET_DROP_LOG_SEC)
 		return;
 	log_warnx("dropped %u bad packets, the last from %s: %s",
 	    net.dropped, ice_addr_str(src, a, sizeof(a)), why);
@@ -650,6 +652,7 @@ net_binding_response(const struct ice_stun *st,
 {
 	struct net_server	*s = NULL;
 	char			 a[INET6_ADDRSTRLEN + 8];
+	char			 why[sizeof(s->why)];
 	size_t			 i;
 
 	for (i = 0; i < net.nstun; i++)
@@ -662,19 +665,18 @@ net_binding_response(const struct ice_stun *st,
 	}
 	s->busy = 0;
 	evtimer_del(&s->ev);
-	s->answered = time(NULL);
+	s->answered = mono_sec();
 	if (st->cls == ICE_STUN_ERROR) {
-		snprintf(s->why, sizeof(s->why), "error %d", st->error_code);
-		log_warnx("STUN server %s: %s", s->uri.host, s->why);
-		net_bind_lost(s);
+		snprintf(why, sizeof(why), "error %d", st->error_code);
+		net_bind_failed(s, why);
 		return;
 	}
 	if (!net_ipv4_ok(&st->mapped)) {
-		strlcpy(s->why, "no usable mapped address", sizeof(s->why));
-		log_warnx("STUN server %s: %s", s->uri.host, s->why);
-		net_bind_lost(s);
+		net_bind_failed(s, "no usable mapped address");
 		return;
 	}
+	if (s->why[0] != '\0')
+		log_info("STUN server %s answers again", s->uri.host);
 	s->why[0] = '\0';
 	if (ice_addr_eq(&s->mapped, &st->mapped))
 		return;
@@ -973,22 +975,48 @@ net_bind_timer(int fd, short event, void *arg)
 		return;
 	}
 	s->busy = 0;
-	strlcpy(s->why, "no answer to a Binding request", sizeof(s->why));
-	log_warnx("STUN server %s: no answer", s->uri.host);
+	net_bind_failed(s, "no answer to a Binding request");
+}
+
+/* Logged when the reason changes, not for every request that fails. */
+static void
+net_bind_failed(struct net_server *s, const char *why)
+{
+	if (strcmp(s->why, why) != 0)
+		log_warnx("STUN server %s: %s", s->uri.host, why);
+	strlcpy(s->why, why, sizeof(s->why));
 	net_bind_lost(s);
+}
+
+/* Ask the servers whose last answer is max_age seconds old, or none. */
+static void
+net_bind_older(time_t max_age)
+{
+	time_t	now = mono_sec();
+	size_t	i;
+
+	for (i = 0; i < net.nstun; i++)
+		if (!net.stun[i].busy && (net.stun[i].answered == 0 ||
+		    now - net.stun[i].answered >= max_age))
+			net_bind_start(&net.stun[i]);
 }
 
 /* For a new agent: ask the servers whose last answer is not fresh. */
 static void
 net_bind_fresh(void)
 {
-	time_t	now = time(NULL);
-	size_t	i;
+	net_bind_older(NET_SRFLX_FRESH_SEC);
+}
 
-	for (i = 0; i < net.nstun; i++)
-		if (!net.stun[i].busy &&
-		    now - net.stun[i].answered >= NET_SRFLX_FRESH_SEC)
-			net_bind_start(&net.stun[i]);
+/*
+ * netbirdctl shows the servers: those not heard from in max_age seconds
+ * are asked again, so that the next look tells how they are now.
+ */
+void
+ice_net_stun_probe(time_t max_age)
+{
+	if (net.setup)
+		net_bind_older(max_age);
 }
 
 /* The server did not give us an address this time: we have none. */

@@ -623,7 +623,7 @@ srv_auth_response(struct relay_srv *s, const struct relay_msg *m)
 	s->instance[m->url_len] = '\0';
 	evtimer_del(&s->timer_ev);
 	s->state = SRV_READY;
-	s->ready_at = time(NULL);
+	s->ready_at = mono_sec();
 	s->hc_seen = 0;
 	evtimer_add(&s->hc_ev, &tv);
 	log_info("relay %s: connected from %s, instance %s", s->url,
@@ -704,7 +704,7 @@ srv_fail(struct relay_srv *s, const char *why)
 	int	stable, home;
 
 	stable = s->state == SRV_READY &&
-	    time(NULL) - s->ready_at >= RELAY_STABLE_SEC;
+	    mono_sec() - s->ready_at >= RELAY_STABLE_SEC;
 	if (s->quiet && s->state != SRV_READY)
 		log_debug("relay %s: %s", s->url, why);
 	else

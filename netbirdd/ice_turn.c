@@ -178,7 +178,7 @@ struct turn_outcome {
 };
 
 static socklen_t turn_sslen(const struct sockaddr_storage *);
-static void	turn_outcome_set(const struct turn_client *, int);
+static int	turn_outcome_set(const struct turn_client *, int);
 static void	turn_leave(struct turn_client *);
 static void	turn_stop(struct turn_client *);
 static void	turn_fail(struct turn_client *, const char *, ...)
@@ -446,12 +446,19 @@ turn_server_outcome(const struct sockaddr_storage *server, time_t *when,
 	return -1;
 }
 
-/* The slot of c's server, else a free one, else the oldest. */
-static void
+/*
+ * The slot of c's server, else a free one, else the oldest.  1 when the
+ * outcome is news for the log: a failure for another reason than the
+ * server's last one, or a success after a failure.  Every agent makes
+ * its own allocation: a server that is down would otherwise fill the
+ * log with one line per agent.
+ */
+static int
 turn_outcome_set(const struct turn_client *c, int ok)
 {
 	struct turn_outcome	*o = &turn_outcomes[0];
 	size_t			 i;
+	int			 news;
 
 	for (i = 0; i < nitems(turn_outcomes); i++) {
 		if (turn_outcomes[i].server.ss_family != AF_UNSPEC &&
@@ -462,10 +469,16 @@ turn_outcome_set(const struct turn_client *c, int ok)
 		if (turn_outcomes[i].when < o->when)
 			o = &turn_outcomes[i];
 	}
+	if (o->server.ss_family == AF_UNSPEC ||
+	    !ice_addr_eq(&o->server, &c->server))
+		news = !ok;
+	else
+		news = ok ? !o->ok : o->ok || strcmp(o->why, c->why) != 0;
 	o->server = c->server;
-	o->when = time(NULL);
+	o->when = mono_sec();
 	o->ok = ok;
 	strlcpy(o->why, ok ? "" : c->why, sizeof(o->why));
+	return news;
 }
 
 static socklen_t
@@ -526,9 +539,12 @@ turn_fail(struct turn_client *c, const char *fmt, ...)
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
 	turn_stop(c);
-	turn_outcome_set(c, 0);
-	log_warnx("TURN %s: %s", ice_addr_str(&c->server, buf, sizeof(buf)),
-	    c->why);
+	if (turn_outcome_set(c, 0))
+		log_warnx("TURN %s: %s", ice_addr_str(&c->server, buf,
+		    sizeof(buf)), c->why);
+	else
+		log_debug("TURN %s: %s", ice_addr_str(&c->server, buf,
+		    sizeof(buf)), c->why);
 	c->cb.failed(c->arg, c->why);
 }
 
@@ -1062,9 +1078,11 @@ turn_allocated(struct turn_client *c, StunMessage *msg)
 	c->state = TURN_READY;
 	c->relayed = relayed;
 	c->mapped = mapped;
-	turn_outcome_set(c, 1);
+	if (turn_outcome_set(c, 1))
+		log_info("TURN %s: allocations work again",
+		    ice_addr_str(&c->server, b1, sizeof(b1)));
 	turn_refresh_arm(c, lifetime);
-	log_info("TURN %s: relayed address %s, lifetime %us",
+	log_debug("TURN %s: relayed address %s, lifetime %us",
 	    ice_addr_str(&c->server, b1, sizeof(b1)),
 	    ice_addr_str(&relayed, b2, sizeof(b2)), turn_lifetime(lifetime));
 	TAILQ_FOREACH(peer, &c->peers, entry)

@@ -98,11 +98,12 @@ static struct {
 	int		 use_setup_key;	/* the next Login carries it */
 	int		 login_setup_key; /* the Login in flight carries it */
 	int		 synced;	/* this stream delivered a message */
-	int64_t		 login_start;	/* unix ns; 0: no Login going */
+	int64_t		 login_start;	/* monotonic ns; 0: no Login going */
 	struct backoff	 login_bo;	/* until Login succeeds */
 	struct backoff	 sync_bo;	/* Sync (re)connects */
 	int32_t		 state;		/* enum ctl_mgmt_state, as sent */
 	char		 error[CTL_MSG_LEN];
+	struct server_whys whys;	/* logged in this outage */
 	struct mgmt_sync sync;
 } mgmt;
 
@@ -442,7 +443,7 @@ mgmt_login(void)
 	req.meta = &metapb.meta;
 	mgmt.login_setup_key = mgmt.use_setup_key && mgmt.setup_key[0] != '\0';
 	if (mgmt.login_start == 0)
-		mgmt.login_start = clock_ns(CLOCK_REALTIME);
+		mgmt.login_start = clock_ns(CLOCK_MONOTONIC);
 	if (mgmt.login_setup_key)
 		req.setupkey = mgmt.setup_key;
 	msg = mgmt_seal(&req.base, &len);
@@ -761,8 +762,8 @@ mgmt_stop(int state, const char *fmt, ...)
 
 /*
  * Tell the parent every change.  The log says each state once when it
- * is entered, and the first reason while connecting; the reasons of the
- * attempts that follow are debug lines.
+ * is entered and, while connecting, each distinct reason once in an
+ * outage (server_why_new()); the attempts that follow are debug lines.
  */
 static void
 mgmt_state(int state, const char *err)
@@ -774,18 +775,18 @@ mgmt_state(int state, const char *err)
 		return;
 	first_error = state == mgmt.state && mgmt.error[0] == '\0' &&
 	    err[0] != '\0';
-	if (state != mgmt.state || first_error) {
+	if (state == CTL_MGMT_CONNECTING && err[0] != '\0') {
+		if (server_why_new(&mgmt.whys, err))
+			log_warnx("management %s: %s; retrying", mgmt.url,
+			    err);
+	} else if (state != mgmt.state || first_error) {
 		switch (state) {
 		case CTL_MGMT_CONNECTING:
-			if (err[0] == '\0')
-				log_info("connecting to management %s",
-				    mgmt.url);
-			else
-				log_warnx("management %s: %s; retrying",
-				    mgmt.url, err);
+			log_info("connecting to management %s", mgmt.url);
 			break;
 		case CTL_MGMT_CONNECTED:
 			log_info("connected to management %s", mgmt.url);
+			mgmt.whys.n = 0;
 			break;
 		default:
 			log_warnx("management %s: %s", mgmt.url, err);
@@ -803,19 +804,20 @@ mgmt_state(int state, const char *err)
 
 /*
  * A Login attempt ended (protocol.md 7.2).  A refusal that makes us
- * register with the setup key is part of the same attempt.
+ * register with the setup key is part of the same attempt, which may
+ * last through an outage: its duration runs on the monotonic clock, so
+ * that a wall clock set back meanwhile cannot make it negative.
  */
 static void
 mgmt_login_metric(int success)
 {
 	struct nbd_metric_login	m;
-	int64_t			now = clock_ns(CLOCK_REALTIME);
 
 	if (mgmt.login_start == 0 || penv.iev[PROC_METRICS] == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
-	m.when = now;
-	m.duration = now - mgmt.login_start;
+	m.when = clock_ns(CLOCK_REALTIME);
+	m.duration = clock_ns(CLOCK_MONOTONIC) - mgmt.login_start;
 	m.success = success;
 	mgmt.login_start = 0;
 	if (imsgev_compose(penv.iev[PROC_METRICS], IMSG_METRIC_LOGIN, 0, 0, -1,

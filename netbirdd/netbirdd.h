@@ -26,6 +26,7 @@
 
 #include <event.h>
 
+#include "clock.h"
 #include "compat.h"
 #include "imsg.h"
 #include "nbd_ctl.h"
@@ -518,7 +519,6 @@ __dead void proc_child_run(const struct proc_child *, int, int);
 extern struct proc_env penv;
 void	 imsg_data_exact(struct imsg *, void *, size_t, const char *);
 void	 imsg_empty(struct imsg *, const char *);
-int64_t	 clock_ns(clockid_t);
 
 /* sandbox.c */
 void	 sandbox_apply(enum nbd_proc);

@@ -65,7 +65,7 @@ struct nl_collect {
 	int		 more;		/* some did not fit */
 };
 
-static struct nlmsghdr *nl_header(char *, uint16_t, uint16_t);
+static struct nlmsghdr *nl_header(char *, size_t, uint16_t, uint16_t);
 static int	nl_link_cb(const struct nlmsghdr *, void *);
 static int	nl_linkinfo_cb(const struct nlattr *, void *);
 static int	nl_addr_cb(const struct nlmsghdr *, void *);
@@ -143,10 +143,12 @@ nl_request(struct mnl_socket *nl, uint32_t *seq, void *msg,
 }
 
 static struct nlmsghdr *
-nl_header(char *buf, uint16_t type, uint16_t flags)
+nl_header(char *buf, size_t size, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr	*nlh;
 
+	/* libmnl pads attributes without clearing the padding. */
+	memset(buf, 0, size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -162,7 +164,8 @@ nl_link_create(struct mnl_socket *nl, uint32_t *seq, const char *ifname,
 	struct ifinfomsg	*ifi;
 	struct nlattr		*nest;
 
-	nlh = nl_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	nlh = nl_header(buf, sizeof(buf), RTM_NEWLINK,
+	    NLM_F_CREATE | NLM_F_EXCL);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
@@ -179,7 +182,7 @@ nl_link_delete(struct mnl_socket *nl, uint32_t *seq, unsigned int ifindex)
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 
-	nlh = nl_header(buf, RTM_DELLINK, 0);
+	nlh = nl_header(buf, sizeof(buf), RTM_DELLINK, 0);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
@@ -232,7 +235,7 @@ nl_link_get(struct mnl_socket *nl, uint32_t *seq, const char *ifname,
 	link.kindlen = kindlen;
 	if (kind != NULL && kindlen > 0)
 		kind[0] = '\0';
-	nlh = nl_header(buf, RTM_GETLINK, 0);
+	nlh = nl_header(buf, sizeof(buf), RTM_GETLINK, 0);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
@@ -255,7 +258,7 @@ nl_link_set(struct mnl_socket *nl, uint32_t *seq, unsigned int ifindex,
 	struct nlmsghdr		*nlh;
 	struct ifinfomsg	*ifi;
 
-	nlh = nl_header(buf, RTM_NEWLINK, 0);
+	nlh = nl_header(buf, sizeof(buf), RTM_NEWLINK, 0);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
@@ -337,7 +340,7 @@ nl_addr_collect(struct mnl_socket *nl, uint32_t *seq, unsigned int ifindex,
 	memset(c, 0, sizeof(*c));
 	c->ifindex = ifindex;
 	c->af = af;
-	nlh = nl_header(buf, RTM_GETADDR, NLM_F_DUMP);
+	nlh = nl_header(buf, sizeof(buf), RTM_GETADDR, NLM_F_DUMP);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = af;
 	return nl_request(nl, seq, nlh, nl_addr_cb, c);
@@ -351,7 +354,7 @@ nl_addr_del(struct mnl_socket *nl, uint32_t *seq, unsigned int ifindex,
 	struct nlmsghdr		*nlh;
 	struct ifaddrmsg	*ifa;
 
-	nlh = nl_header(buf, RTM_DELADDR, 0);
+	nlh = nl_header(buf, sizeof(buf), RTM_DELADDR, 0);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = p->af;
 	ifa->ifa_prefixlen = p->plen;
@@ -368,7 +371,8 @@ nl_addr_add(struct mnl_socket *nl, uint32_t *seq, unsigned int ifindex,
 	struct nlmsghdr		*nlh;
 	struct ifaddrmsg	*ifa;
 
-	nlh = nl_header(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	nlh = nl_header(buf, sizeof(buf), RTM_NEWADDR,
+	    NLM_F_CREATE | NLM_F_REPLACE);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = p->af;
 	ifa->ifa_prefixlen = p->plen;
@@ -423,10 +427,10 @@ nl_route_msg(struct mnl_socket *nl, uint32_t *seq, int add,
 	struct rtmsg	*rtm;
 
 	if (add)
-		nlh = nl_header(buf, RTM_NEWROUTE,
+		nlh = nl_header(buf, sizeof(buf), RTM_NEWROUTE,
 		    NLM_F_CREATE | NLM_F_REPLACE);
 	else
-		nlh = nl_header(buf, RTM_DELROUTE, 0);
+		nlh = nl_header(buf, sizeof(buf), RTM_DELROUTE, 0);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = e->pfx.af;
 	rtm->rtm_dst_len = e->pfx.plen;
@@ -519,7 +523,8 @@ nl_route_flush(struct mnl_socket *nl, uint32_t *seq, unsigned int ifindex)
 			memset(&c, 0, sizeof(c));
 			c.ifindex = ifindex;
 			c.af = afs[f];
-			nlh = nl_header(buf, RTM_GETROUTE, NLM_F_DUMP);
+			nlh = nl_header(buf, sizeof(buf), RTM_GETROUTE,
+			    NLM_F_DUMP);
 			rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 			rtm->rtm_family = afs[f];
 			if (nl_request(nl, seq, nlh, nl_route_cb, &c) == -1)

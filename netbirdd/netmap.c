@@ -100,7 +100,6 @@ static int	netmap_apply_peers(struct wg_iface *,
 static int	netmap_remove_strays(struct wg_iface *, struct netmap *);
 static void	netmap_tell(struct imsgev *, const struct netmap_diff *);
 static void	peer_export(const struct nm_peer *, struct nbd_peer *);
-static time_t	now_mono(void);
 static void	formers_add(const struct netmap_diff *);
 static void	formers_prune(void);
 
@@ -758,21 +757,11 @@ netmap_tell(struct imsgev *iev, const struct netmap_diff *d)
 	imsgev_add(iev);
 }
 
-static time_t
-now_mono(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return ts.tv_sec;
-}
-
 static void
 formers_add(const struct netmap_diff *d)
 {
 	struct nm_former	*f;
-	time_t			 now = now_mono();
+	time_t			 now = mono_sec();
 	size_t			 i;
 
 	for (i = 0; i < d->ndel; i++) {
@@ -790,7 +779,7 @@ static void
 formers_prune(void)
 {
 	struct nm_former	*f;
-	time_t			 now = now_mono();
+	time_t			 now = mono_sec();
 
 	while ((f = TAILQ_FIRST(&formers)) != NULL &&
 	    (nformers > NBD_PEERS_MAX ||

@@ -478,14 +478,3 @@ proc_conf_check(const struct nbd_config *conf)
 	    memchr(conf->state_dir, '\0', sizeof(conf->state_dir)) == NULL)
 		fatalx("%s: unterminated string in configuration", __func__);
 }
-
-/* A clock in nanoseconds; the monotonic one is the same in every process. */
-int64_t
-clock_ns(clockid_t clock)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(clock, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}

@@ -279,6 +279,21 @@ server_printable(char *s)
 			*s = '?';
 }
 
+/* 1 when why is to be logged: new in this outage, and room to note it. */
+int
+server_why_new(struct server_whys *w, const char *why)
+{
+	size_t	i;
+
+	for (i = 0; i < w->n; i++)
+		if (strcmp(w->why[i], why) == 0)
+			return 0;
+	if (w->n == SERVER_WHYS)
+		return 0;
+	strlcpy(w->why[w->n++], why, sizeof(w->why[0]));
+	return 1;
+}
+
 void
 backoff_init(struct backoff *b, int initial_ms, int max_ms,
     double multiplier, double randomisation)

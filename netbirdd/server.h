@@ -70,6 +70,19 @@ struct backoff {
 
 #define BACKOFF_SERVER	1.7, 1.0
 
+/*
+ * The reasons an outage was logged with: each distinct one once, the
+ * first SERVER_WHYS of them, so that a cause that changes (the server
+ * went away, then its name stopped resolving) is told without a line
+ * per attempt.
+ */
+#define SERVER_WHYS		4
+
+struct server_whys {
+	char		 why[SERVER_WHYS][CTL_MSG_LEN];
+	size_t		 n;
+};
+
 void	 server_init(struct server *, void (*)(void),
 	    void (*)(const char *, ...), void (*)(void));
 int	 server_parse(struct server *, const char *, uint16_t);
@@ -79,6 +92,7 @@ void	 server_cancel(struct server *);
 void	 server_dns_answer(struct server *, struct imsg *);
 void	 server_ca_read(void **, size_t *);
 void	 server_printable(char *);
+int	 server_why_new(struct server_whys *, const char *);
 
 void	 backoff_init(struct backoff *, int, int, double, double);
 void	 backoff_reset(struct backoff *);

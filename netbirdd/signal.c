@@ -124,6 +124,7 @@ static struct {
 	uint32_t	 dropped;
 	uint32_t	 rejected;
 	char		 error[CTL_MSG_LEN];
+	struct server_whys whys;	/* logged in this outage */
 } sig;
 
 __dead void
@@ -402,19 +403,22 @@ sig_fail(const char *fmt, ...)
 
 /*
  * A change of state, told at once.  The log says each state once when
- * it is entered, and the first reason; the reasons of the attempts that
- * follow are debug lines.
+ * it is entered and, while down, each distinct reason once in an outage
+ * (server_why_new()); the attempts that follow are debug lines.
  */
 static void
 sig_state(int connected, const char *err)
 {
 	if (connected == sig.connected && strcmp(err, sig.error) == 0)
 		return;
-	if (connected && !sig.connected)
+	if (connected && !sig.connected) {
 		log_info("connected to signal %s", sig.url);
-	else if (!connected && sig.connected)
+		sig.whys.n = 0;
+	} else if (!connected && sig.connected) {
 		log_warnx("signal %s: %s; reconnecting", sig.url, err);
-	else if (!connected && sig.error[0] == '\0' && err[0] != '\0')
+		server_why_new(&sig.whys, err);
+	} else if (!connected && err[0] != '\0' &&
+	    server_why_new(&sig.whys, err))
 		log_warnx("signal %s: %s; retrying",
 		    sig.url[0] ? sig.url : "server", err);
 	sig.connected = connected;

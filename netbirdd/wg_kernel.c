@@ -62,7 +62,7 @@ static int	wg_kernel_set(struct wg_iface *, const uint8_t *, int,
 		    const struct wg_peer *, size_t);
 static int	wg_kernel_family(struct wg_iface *);
 static int	wg_kernel_up(struct wg_iface *, uint16_t);
-static struct nlmsghdr *wg_kernel_header(void *, uint16_t, uint16_t,
+static struct nlmsghdr *wg_kernel_header(void *, size_t, uint16_t, uint16_t,
 		    uint8_t);
 static int	wg_kernel_put_peer(struct nlmsghdr *, size_t,
 		    const struct wg_peer *);
@@ -137,11 +137,14 @@ wg_kernel_close(struct wg_iface *wg)
 }
 
 static struct nlmsghdr *
-wg_kernel_header(void *buf, uint16_t type, uint16_t flags, uint8_t cmd)
+wg_kernel_header(void *buf, size_t size, uint16_t type, uint16_t flags,
+    uint8_t cmd)
 {
 	struct nlmsghdr		*nlh;
 	struct genlmsghdr	*genl;
 
+	/* libmnl pads attributes without clearing the padding. */
+	memset(buf, 0, size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -173,7 +176,8 @@ wg_kernel_family(struct wg_iface *wg)
 	char		 buf[256];
 	struct nlmsghdr	*nlh;
 
-	nlh = wg_kernel_header(buf, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY);
+	nlh = wg_kernel_header(buf, sizeof(buf), GENL_ID_CTRL, 0,
+	    CTRL_CMD_GETFAMILY);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
 	wg->genl_family = 0;
 	if (nl_request(wg->genl, &wg->genl_seq, nlh, wg_kernel_family_cb,
@@ -258,7 +262,7 @@ wg_kernel_build_set(void *buf, size_t size, uint16_t family,
 
 	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr)))
 		return 0;
-	nlh = wg_kernel_header(buf, family, 0, WG_CMD_SET_DEVICE);
+	nlh = wg_kernel_header(buf, size, family, 0, WG_CMD_SET_DEVICE);
 	if (!mnl_attr_put_strz_check(nlh, size, WGDEVICE_A_IFNAME, ifname))
 		return 0;
 	if (!pos->device_done) {
@@ -459,7 +463,7 @@ wg_kernel_get(struct wg_iface *wg, struct wg_device_info *info)
 
 	memset(info, 0, sizeof(*info));
 	info->listen_port = -1;
-	nlh = wg_kernel_header(buf, wg->genl_family, NLM_F_DUMP,
+	nlh = wg_kernel_header(buf, sizeof(buf), wg->genl_family, NLM_F_DUMP,
 	    WG_CMD_GET_DEVICE);
 	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, wg->ifname);
 	if (nl_request(wg->genl, &wg->genl_seq, nlh, wg_kernel_get_cb,

@@ -2,9 +2,9 @@
 # The mgmt process against the test management server, in one network
 # namespace: registration with a setup key, a restart that logs in
 # without it, a server restart with a new key, error statuses and a
-# stopped server (one log line, backoff, peers kept), a server that lost
-# its state, and the errors that stop the attempts: a peer that needs
-# SSO, a bad setup key, no setup key.
+# stopped server (a log line per reason, backoff, peers kept), a server
+# that lost its state, and the errors that stop the attempts: a peer
+# that needs SSO, a bad setup key, no setup key.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd ip wg wireguard-go protoc
@@ -83,6 +83,11 @@ mstate_is() { mstate | grep -q "^$1"; }
 since() { tail -n +"$(($1 + 1))" "$tmp/log"; }
 lines() { wc -l <"$tmp/log"; }
 nwarn() { since "$1" | grep -c "$2"; }
+# Each reason of an outage is logged once: no line twice, at most 4.
+whys_once() {
+	test "$(since "$1" | grep -c 'retrying')" -le 4 &&
+	    test -z "$(since "$1" | grep 'retrying' | sort | uniq -d)"
+}
 has_peer() {
 	ip netns exec "$ns" wg show "nbt$$" allowed-ips | grep -q "^$1"
 }
@@ -153,19 +158,20 @@ sleep 8
 c=$(($(calls GetServerKey) - c0))
 check "8 s of errors: $c attempts, with backoff (2 to 12)" \
     test "$c" -ge 2 -a "$c" -le 12
-check "and one log line for them ($(nwarn "$n" 'retrying'))" \
-    test "$(nwarn "$n" 'retrying')" -eq 1
+check "and one log line for them, after the stream's end ($(nwarn "$n" 'retrying'))" \
+    test "$(since "$n" | grep 'retrying' | grep -c 'Unavailable: try later')" -eq 1
+check "and no reason logged twice" whys_once "$n"
 srv '{"cmd": "hostile", "mode": "none"}' >/dev/null
 check "errors gone: Connected again" wait_until 30 mstate_is Connected
 
-# 5. The server stops: Connecting, one line, the peers stay.
+# 5. The server stops: Connecting, a line per reason, the peers stay.
 n=$(lines)
 srv_stop
 check "server stopped: status Connecting" \
     wait_until 10 mstate_is Connecting
 sleep 5
-check "server stopped: one log line in 5 s ($(nwarn "$n" 'retrying'))" \
-    test "$(nwarn "$n" 'retrying')" -eq 1
+check "server stopped: one log line per reason in 5 s ($(nwarn "$n" 'retrying'))" \
+    whys_once "$n"
 check "server stopped: the peers stay in wg show" has_peer "$K1"
 check "server stopped: both of them" has_peer "$K2"
 check "server stopped: the interface keeps its address" sh -c \
