@@ -45,6 +45,7 @@
 #include "netbirdd.h"
 #include "ice.h"
 #include "ice_net.h"
+#include "logcap.h"
 
 #define WG_PORT		51820
 #define HOST		"10.0.0.1"
@@ -1156,28 +1157,13 @@ resolved_none(void *arg, const struct sockaddr_storage *ss, size_t n)
 static int
 resolve_warnings(size_t n, uint32_t *qids)
 {
-	FILE	*tmp;
-	char	 line[1024];
-	size_t	 i;
-	int	 saved, count = 0;
+	size_t	i;
 
-	fflush(stderr);
-	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
-	    dup2(fileno(tmp), STDERR_FILENO) == -1)
-		err(1, "stderr");
+	logcap_start();
 	for (i = 0; i < n; i++)
 		qids[i] = ice_net_resolve("relay.example.org", 443,
 		    resolved_none, NULL);
-	fflush(stderr);
-	if (dup2(saved, STDERR_FILENO) == -1)
-		err(1, "dup2");
-	close(saved);
-	rewind(tmp);
-	while (fgets(line, sizeof(line), tmp) != NULL)
-		if (strstr(line, "lookups under way") != NULL)
-			count++;
-	fclose(tmp);
-	return count;
+	return logcap_count("lookups under way");
 }
 
 static void

@@ -35,6 +35,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "logcap.h"
 
 #define S		1000000000LL
 #define T0		1700000000000000000LL
@@ -765,29 +766,14 @@ static int
 ring_warnings(struct ms_store *ms, size_t n)
 {
 	struct nbd_metric_login	 ml;
-	FILE			*tmp;
-	char			 line[1024];
 	size_t			 i;
-	int			 saved, count = 0;
 
-	fflush(stderr);
-	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
-	    dup2(fileno(tmp), STDERR_FILENO) == -1)
-		abort();
+	logcap_start();
 	for (i = 0; i < n; i++) {
 		ml = login_at(i + 1);
 		ms_add_login(ms, &ml);
 	}
-	fflush(stderr);
-	if (dup2(saved, STDERR_FILENO) == -1)
-		abort();
-	close(saved);
-	rewind(tmp);
-	while (fgets(line, sizeof(line), tmp) != NULL)
-		if (strstr(line, "the oldest are dropped") != NULL)
-			count++;
-	fclose(tmp);
-	return count;
+	return logcap_count("the oldest are dropped");
 }
 
 static void

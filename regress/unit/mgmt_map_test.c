@@ -37,6 +37,7 @@
 #include "log.h"
 #include "netbirdd.h"
 #include "mgmt.h"
+#include "logcap.h"
 
 #define PEER_A	"Xr5VAnJmOmx6R/RhWlHvprcr0EVKe+0rwXu9Uj7m5GE="
 #define PEER_B	"HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
@@ -840,25 +841,9 @@ static int
 refusals_logged(struct mgmt_sync *st, Management__SyncResponse *m,
     struct rec *r)
 {
-	FILE	*tmp;
-	char	 line[1024];
-	int	 saved, count = 0;
-
-	fflush(stderr);
-	if ((tmp = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
-	    dup2(fileno(tmp), STDERR_FILENO) == -1)
-		abort();
+	logcap_start();
 	(void)apply(st, m, r);
-	fflush(stderr);
-	if (dup2(saved, STDERR_FILENO) == -1)
-		abort();
-	close(saved);
-	rewind(tmp);
-	while (fgets(line, sizeof(line), tmp) != NULL)
-		if (strstr(line, "refused: ") != NULL)
-			count++;
-	fclose(tmp);
-	return count;
+	return logcap_count("refused: ");
 }
 
 /* Each Sync repeats the map: a refusal is logged when it changes. */
