@@ -110,7 +110,7 @@ struct relay_srv {
 	struct sockaddr_storage	 first;		/* from an offer */
 	struct sockaddr_storage	 peer;		/* of the connection */
 	struct event		 timer_ev;	/* auth, dns retry, send */
-	int			 send_failed;	/* srv_fail() from timer_ev */
+	const char		*fail_why;	/* srv_fail() from timer_ev */
 	int			 quiet;		/* foreign, logged lately:
 						   failing before ready */
 	struct event		 hc_ev;
@@ -147,6 +147,7 @@ static void	 srv_ready_message(struct relay_srv *,
 		    const struct relay_msg *);
 static void	 srv_peers_state(struct relay_srv *, const struct relay_msg *);
 static void	 srv_fail(struct relay_srv *, const char *);
+static void	 srv_fail_later(struct relay_srv *, const char *);
 static void	 srv_send(struct relay_srv *, const uint8_t *, size_t);
 static void	 srv_subscribe(struct relay_srv *, struct relay_peer *, int);
 static void	 srv_idle_check(struct relay_srv *);
@@ -431,7 +432,7 @@ srv_disconnect(struct relay_srv *s, const char *why, int say_close)
 	s->qid = 0;
 	evtimer_del(&s->timer_ev);
 	evtimer_del(&s->hc_ev);
-	s->send_failed = 0;
+	s->fail_why = NULL;
 	s->state = SRV_IDLE;
 }
 
@@ -495,7 +496,7 @@ srv_dial(struct relay_srv *s, const struct sockaddr_storage *ss, size_t n)
 	s->state = SRV_CONNECTING;
 	if ((s->ws = ws_conn_open(url, ss, n, RELAY_DIAL_MS, &srv_ws_cb,
 	    s)) == NULL)
-		srv_fail(s, "cannot open a WebSocket");
+		srv_fail_later(s, "cannot open a WebSocket");
 }
 
 /* The Auth deadline, or a name that could not be asked yet. */
@@ -506,8 +507,8 @@ srv_timer(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (s->send_failed) {
-		srv_fail(s, "send queue full");
+	if (s->fail_why != NULL) {
+		srv_fail(s, s->fail_why);
 		return;
 	}
 	if (s->state == SRV_RESOLVING) {
@@ -742,18 +743,27 @@ srv_fail(struct relay_srv *s, const char *why)
 		relay_race_later();
 }
 
-/*
- * A message that cannot go (the WebSocket's queue is full) fails the
- * connection, from the timer: the callers still use s and its peers.
- */
+/* A message that cannot go (the WebSocket's queue is full) fails s. */
 static void
 srv_send(struct relay_srv *s, const uint8_t *m, size_t len)
 {
+	if (ws_conn_send(s->ws, m, len) == -1)
+		srv_fail_later(s, "send queue full");
+}
+
+/*
+ * srv_fail() from the timer, for callers that still use s and its
+ * peers when this returns: srv_fail() may free s.
+ */
+static void
+srv_fail_later(struct relay_srv *s, const char *why)
+{
 	struct timeval	tv = { 0, 0 };
 
-	if (ws_conn_send(s->ws, m, len) == 0 || s->send_failed)
+	if (s->fail_why != NULL)
 		return;
-	s->send_failed = 1;
+	s->fail_why = why;
+	evtimer_del(&s->timer_ev);
 	evtimer_add(&s->timer_ev, &tv);
 }
 
