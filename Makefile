@@ -22,7 +22,7 @@ DEPS_TEST = wireguard-go wireguard-tools iproute2 nftables procps gdb \
 	qemu-system-x86 busybox cpio kmod xz-utils linux-image-amd64 coturn \
 	conntrack valgrind
 
-.PHONY: all clean install check regress fuzz lint deps deps-test \
+.PHONY: all clean install check regress fuzz fuzz-smoke lint deps deps-test \
 	apt-install demo demo-stop bench $(SUBDIRS)
 
 all: $(SUBDIRS)
@@ -63,6 +63,10 @@ bench: deps-test
 
 fuzz: common
 	$(MAKE) -C regress/fuzz
+
+# Each target for FUZZ_SECONDS (10) on its corpus; make check runs it.
+fuzz-smoke: common
+	$(MAKE) -C regress/fuzz smoke
 
 demo: deps
 	$(MAKE) all
