@@ -9,9 +9,10 @@
 #   network_map.json, metrics.txt, README.txt and, with -L, client.log;
 #   never over an existing file.
 # - Privacy: the private key, the setup key, the TURN password and the
-#   relay token are in none of the files of the bundle nor in what
-#   show status -d, -j show status and show metrics [-p] print; the
-#   peers' public keys are not in the bundle either (anonymised).
+#   relay token are in none of the files of the bundle, in what show
+#   status -d, -j show status and show metrics [-p] print, nor in the
+#   daemons' own debug logs; the peers' public keys are not in the
+#   bundle either (anonymised).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/mgmt.subr"
 . "$(dirname "$0")/p2p.subr"
@@ -87,7 +88,7 @@ check "client.log: a's log, from a line's start" sh -c \
 check "README.txt: says what the bundle holds" \
     grep -q '^client.log holds the last 16 MiB of the log' "$tmp/x/README.txt"
 
-# What must never show: a's private key and setup key, and the TURN
+# What must never show: a's and b's private keys, the setup key, the TURN
 # password and relay token that management gave out since T0 (both are
 # derived from the time they were made; every second is tried).  TURN
 # and the relay being Available shows that the secrets they are derived
@@ -110,8 +111,10 @@ for t in range(t0 - 2, t1 + 3):
     p = str(t + 24 * 3600).encode()
     print(base64.b64encode(hmac.new(key, p, hashlib.sha256).digest()).decode())
 PY
-cat "${DIROF[a]}/state/private.key" >>"$tmp/secrets"
-echo >>"$tmp/secrets"
+for n in a b; do
+	cat "${DIROF[$n]}/state/private.key" >>"$tmp/secrets"
+	echo >>"$tmp/secrets"
+done
 echo "$SETUP_KEY" >>"$tmp/secrets"
 sed -i '/^$/d' "$tmp/secrets"
 echo "# $(wc -l <"$tmp/secrets") secrets to look for"
@@ -125,6 +128,10 @@ for f in "$tmp"/x/* "$tmp"/o.*; do
 	n=${f##*/}
 	check "privacy: no secret in $n" sh -c \
 	    "! grep -qF -f '$tmp/secrets' '$f'"
+done
+for n in a b; do
+	check "privacy: no secret in $n's own log (debug, not anonymised)" \
+	    sh -c "! grep -qF -f '$tmp/secrets' '${DIROF[$n]}/log'"
 done
 for n in a b; do
 	check "anonymised: $n's public key is in no file of the bundle" sh -c \
