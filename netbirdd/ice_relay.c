@@ -68,7 +68,6 @@
 #define RELAY_BACKOFF_MAX_MS	60000
 #define RELAY_BACKOFF		2.0, 0.5
 #define RELAY_LOG_URLS		16	/* foreign URLs last logged */
-#define RELAY_LOG_NS		(60 * 1000000000LL) /* once a URL */
 #define RELAY_LOG_BURST		10	/* a minute, all URLs */
 
 enum srv_state {
@@ -803,43 +802,17 @@ srv_peer(struct relay_srv *s, const uint8_t *id)
 }
 
 /*
- * Whether a foreign relay URL may be logged now: once a minute a URL,
- * and RELAY_LOG_BURST a minute in all, so that offers naming bad or
- * unreachable relays make no flood of lines.  The oldest URL goes
- * first from the table.
+ * Whether a foreign relay URL may be logged now, so that offers naming
+ * bad or unreachable relays make no flood of lines (log_limit_allowed()).
  */
 static int
 relay_log_allowed(const char *url)
 {
-	static struct {
-		char		 url[CTL_URL_LEN];
-		int64_t		 at;
-	}			 logged[RELAY_LOG_URLS];
-	static int64_t		 window;
-	static int		 count;
-	int64_t			 now = clock_ns(CLOCK_MONOTONIC);
-	size_t			 i, oldest = 0;
+	static struct log_limit_slot	slots[RELAY_LOG_URLS];
+	static struct log_limit		limit = { slots, RELAY_LOG_URLS,
+					    RELAY_LOG_BURST, 0, 0 };
 
-	if (window == 0 || now - window >= RELAY_LOG_NS) {
-		window = now;
-		count = 0;
-	}
-	for (i = 0; i < RELAY_LOG_URLS; i++) {
-		if (logged[i].at != 0 && strcmp(logged[i].url, url) == 0) {
-			if (now - logged[i].at < RELAY_LOG_NS)
-				return 0;
-			oldest = i;
-			break;
-		}
-		if (logged[i].at < logged[oldest].at)
-			oldest = i;
-	}
-	if (count >= RELAY_LOG_BURST)
-		return 0;
-	count++;
-	strlcpy(logged[oldest].url, url, sizeof(logged[oldest].url));
-	logged[oldest].at = now;
-	return 1;
+	return log_limit_allowed(&limit, url, strlen(url));
 }
 
 /* ---- peers ------------------------------------------------------------ */

@@ -28,6 +28,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "log.h"
 #include "netbirdd.h"
 #include "grpc.h"
@@ -291,6 +293,39 @@ server_why_new(struct server_whys *w, const char *why)
 	if (w->n == SERVER_WHYS)
 		return 0;
 	strlcpy(w->why[w->n++], why, sizeof(w->why[0]));
+	return 1;
+}
+
+/* 1 when a warning may name what name (len bytes) names now. */
+int
+log_limit_allowed(struct log_limit *ll, const void *name, size_t len)
+{
+	struct log_limit_slot	*l, *oldest = &ll->slots[0];
+	uint8_t			 id[sizeof(l->id)];
+	int64_t			 now = clock_ns(CLOCK_MONOTONIC);
+	size_t			 i;
+
+	if (ll->window == 0 || now - ll->window >= LOG_LIMIT_NS) {
+		ll->window = now;
+		ll->count = 0;
+	}
+	crypto_generichash(id, sizeof(id), name, len, NULL, 0);
+	for (i = 0; i < ll->nslots; i++) {
+		l = &ll->slots[i];
+		if (l->at != 0 && memcmp(l->id, id, sizeof(id)) == 0) {
+			if (now - l->at < LOG_LIMIT_NS)
+				return 0;
+			oldest = l;
+			break;
+		}
+		if (l->at < oldest->at)
+			oldest = l;
+	}
+	if (ll->count >= ll->burst)
+		return 0;
+	ll->count++;
+	memcpy(oldest->id, id, sizeof(id));
+	oldest->at = now;
 	return 1;
 }
 

@@ -83,6 +83,27 @@ struct server_whys {
 	size_t		 n;
 };
 
+/*
+ * Warnings that name what outside input names (a peer's key, a relay
+ * URL): each name once a minute, and burst lines a minute in all.  The
+ * table remembers the last nslots names (by hash), forgetting the
+ * oldest first.
+ */
+#define LOG_LIMIT_NS		(60 * 1000000000LL)
+
+struct log_limit_slot {
+	uint8_t		 id[32];
+	int64_t		 at;		/* monotonic ns; 0: free */
+};
+
+struct log_limit {
+	struct log_limit_slot	*slots;
+	size_t			 nslots;
+	int			 burst;
+	int64_t			 window;	/* the minute of the burst */
+	int			 count;
+};
+
 void	 server_init(struct server *, void (*)(void),
 	    void (*)(const char *, ...), void (*)(void));
 int	 server_parse(struct server *, const char *, uint16_t);
@@ -93,6 +114,7 @@ void	 server_dns_answer(struct server *, struct imsg *);
 void	 server_ca_read(void **, size_t *);
 void	 server_printable(char *);
 int	 server_why_new(struct server_whys *, const char *);
+int	 log_limit_allowed(struct log_limit *, const void *, size_t);
 
 void	 backoff_init(struct backoff *, int, int, double, double);
 void	 backoff_reset(struct backoff *);

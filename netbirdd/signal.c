@@ -238,11 +238,7 @@ signal_dispatch_ice(struct imsgev *iev, struct imsg *imsg)
 int64_t
 signal_now_ms(void)
 {
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 /*

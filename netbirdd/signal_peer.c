@@ -68,7 +68,6 @@
 #define SIG_STRAY_MAX		64	/* keys ice sends to, not yet ours */
 #define SIG_STRAY_MS		5000
 #define SIG_LOG_KEYS		64	/* keys whose last warning is kept */
-#define SIG_LOG_MS		60000	/* one warning a key a minute */
 #define SIG_LOG_BURST		20	/* warnings a minute, all keys */
 /*
  * Envelopes waiting for keys, all peers together.  Most are under
@@ -134,12 +133,6 @@ RB_HEAD(sig_peers, sig_peer);
 RB_PROTOTYPE(sig_peers, sig_peer, entry, sig_peer_cmp)
 TAILQ_HEAD(sig_waits, sig_peer);
 
-/* When a key was last named in a warning. */
-struct sig_logged {
-	uint8_t			 key[KEY_LEN];
-	int64_t			 at;
-};
-
 static int	 sig_peer_cmp(const struct sig_peer *, const struct sig_peer *);
 static int	 warn_allowed(const uint8_t *);
 static int	 rate_allowed(struct sig_peer *);
@@ -172,9 +165,6 @@ static struct {
 	size_t			 ninflight;
 	size_t			 inbytes;	/* of all the in queues */
 	struct event		 stray_ev;
-	struct sig_logged	 logged[SIG_LOG_KEYS];
-	int64_t			 log_window;	/* the minute of the burst */
-	int			 log_count;
 } sp;
 
 void
@@ -225,39 +215,15 @@ sig_peer_cmp(const struct sig_peer *a, const struct sig_peer *b)
 	return memcmp(a->key, b->key, sizeof(a->key));
 }
 
-/*
- * Whether a warning may name this key now: once a minute a key, and
- * SIG_LOG_BURST a minute in all, so that a flood of keys makes no
- * flood of lines.  The table forgets the oldest key first.
- */
+/* Whether a warning may name this key now (log_limit_allowed()). */
 static int
 warn_allowed(const uint8_t *key)
 {
-	struct sig_logged	*l, *oldest = &sp.logged[0];
-	int64_t			 now = signal_now_ms();
-	size_t			 i;
+	static struct log_limit_slot	slots[SIG_LOG_KEYS];
+	static struct log_limit		limit = { slots, SIG_LOG_KEYS,
+					    SIG_LOG_BURST, 0, 0 };
 
-	if (now - sp.log_window >= SIG_LOG_MS) {
-		sp.log_window = now;
-		sp.log_count = 0;
-	}
-	for (i = 0; i < SIG_LOG_KEYS; i++) {
-		l = &sp.logged[i];
-		if (l->at != 0 && memcmp(l->key, key, KEY_LEN) == 0) {
-			if (now - l->at < SIG_LOG_MS)
-				return 0;
-			oldest = l;
-			break;
-		}
-		if (l->at < oldest->at)
-			oldest = l;
-	}
-	if (sp.log_count >= SIG_LOG_BURST)
-		return 0;
-	sp.log_count++;
-	memcpy(oldest->key, key, KEY_LEN);
-	oldest->at = now;
-	return 1;
+	return log_limit_allowed(&limit, key, KEY_LEN);
 }
 
 /*
