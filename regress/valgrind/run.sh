@@ -89,17 +89,9 @@ server() {
 	port=$(sed -n 's/^ready port=\([0-9]*\).*/\1/p' "$tmp/$name.out")
 }
 
-# req SOCKET JSON [EXPR]: one control request; prints EXPR of reply r.
-req() {
-	"$PYTHON" -c 'import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-r = json.loads(s.makefile().readline())
-if not r.get("ok", True):
-    sys.exit("request %s: %s" % (sys.argv[2], r["error"]))
-print(eval(sys.argv[3]) if len(sys.argv) > 3 else json.dumps(r))' "$@"
-}
+# req SOCKET JSON [EXPR]: one control request to a test server; prints
+# EXPR of reply r (regress/fixtures/mgmt_query.py, as mgmt.subr's).
+req() { "$PYTHON" "$TOP/regress/fixtures/mgmt_query.py" req "$@"; }
 
 # alive_until SECONDS command...: wait_until, but give up at once when
 # the daemon is gone or the budget is spent.
