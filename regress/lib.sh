@@ -84,9 +84,12 @@ daemon_start() {
 	wait_until 20 ctl show status
 }
 
+# child_pid ROLE [PARENT]: the PID of PARENT's child (default: $pid)
+# with that role; a title padded with spaces matches too.
 child_pid() {
-	ps --ppid "$pid" -o pid=,args= | awk -v t="netbirdd: $1" \
-	    '{ p = $1; sub(/^ *[0-9]+ +/, ""); if ($0 == t) print p }'
+	ps --ppid "${2:-$pid}" -o pid=,args= | awk -v t="netbirdd: $1" \
+	    '{ p = $1; sub(/^ *[0-9]+ +/, ""); sub(/ +$/, "");
+	    if ($0 == t) print p }'
 }
 
 # daemon_gone: wait for the daemon to exit by itself, set $rc.

@@ -16,11 +16,6 @@
 p2p_need
 p2p_setup
 
-child_of() {
-	ps -o pid=,args= --ppid "$1" | awk -v r="netbirdd: $2" \
-	    '{ p = $1; $1 = ""; sub(/^ /, ""); sub(/ +$/, "") }
-	    $0 == r { print p }'
-}
 both_connected() { p2p_is a b P2P && p2p_is b a P2P; }
 none_left() {
 	local k
@@ -43,7 +38,7 @@ echo "# a: key $pub, overlay address $addr"
 
 for role in mgmt signal ice metrics control dns; do
 	p=${PIDOF[a]}
-	victim=$(child_of "$p" "$role")
+	victim=$(child_pid "$role" "$p")
 	if [ -z "$victim" ]; then
 		notok "$role: a has a child 'netbirdd: $role'"
 		continue

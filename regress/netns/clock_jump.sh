@@ -42,8 +42,7 @@ skew_start() {
 
 ice_has_skew() {
 	local p
-	p=$(ps -o pid=,args= --ppid "${PIDOF[$1]}" |
-	    awk '/netbirdd: ice/ { print $1 }')
+	p=$(child_pid ice "${PIDOF[$1]}")
 	[ -n "$p" ] && grep -q "skew\\.$1\$" "/proc/$p/maps"
 }
 connects() { grep -Ec "$P2P_RE_CONNECTED" "${DIROF[$1]}/log"; }

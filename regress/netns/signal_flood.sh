@@ -21,11 +21,6 @@ p2p_need
 p2p_setup
 
 kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-child_of() {
-	ps -o pid=,args= --ppid "$1" | awk -v r="netbirdd: $2" \
-	    '{ p = $1; $1 = ""; sub(/^ /, ""); sub(/ +$/, "") }
-	    $0 == r { print p }'
-}
 sig_js() { nbd_js a "s['signal']$1"; }
 loglines() { wc -l <"${DIROF[a]}/log"; }
 unknown_dropped() { test "$(sig_js "['droppedUnknownKey']")" -ge "$1"; }
@@ -39,8 +34,8 @@ nbd_up b
 p2p_connect_check a b P2P 30
 apub=$(nbd_pub a)
 procs=$(nbd_procs a)
-spid=$(child_of "${PIDOF[a]}" signal)
-ipid=$(child_of "${PIDOF[a]}" ice)
+spid=$(child_pid signal "${PIDOF[a]}")
+ipid=$(child_pid ice "${PIDOF[a]}")
 s0=$(kib "$spid" VmRSS) i0=$(kib "$ipid" VmRSS)
 echo "# before: signal $s0 KiB, ice $i0 KiB resident"
 
