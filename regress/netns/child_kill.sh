@@ -16,7 +16,6 @@
 p2p_need
 p2p_setup
 
-both_connected() { p2p_is a b P2P && p2p_is b a P2P; }
 none_left() {
 	local k
 	for k in "$@"; do kill -0 "$k" 2>/dev/null && return 1; done
@@ -71,7 +70,7 @@ for role in mgmt signal ice metrics control dns; do
 	    "test '$(keysum)' = '$sum' &&
 	    test \$(stat -c %a '${DIROF[a]}/state/private.key') = 600"
 	nbd_start a || { notok "$role killed: a starts again"; finish; }
-	if wait_for 60 both_connected; then
+	if wait_for 60 p2p_mesh_connected P2P a b; then
 		ok "$role killed: a and b Connected, P2P, again" \
 		    "($(p2p_since "$t0") s after the kill)"
 	else

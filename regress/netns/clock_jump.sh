@@ -45,7 +45,6 @@ ice_has_skew() {
 	p=$(child_pid ice "${PIDOF[$1]}")
 	[ -n "$p" ] && grep -q "skew\\.$1\$" "/proc/$p/maps"
 }
-connects() { grep -Ec "$P2P_RE_CONNECTED" "${DIROF[$1]}/log"; }
 timeouts() { grep -c 'handshake timeout' "${DIROF[$1]}/log"; }
 has_login_sample() {
 	nbd_ctl "$1" show metrics | grep -q '^netbird_login,'
@@ -83,7 +82,7 @@ skew_set a 10800
 skew_set c -10800
 ok "a's clock jumps to 3 h ahead, c's to 3 h behind"
 declare -A before
-for n in a b c; do before[$n]=$(connects "$n"); done
+for n in a b c; do before[$n]=$(p2p_connects "$n"); done
 # The watcher's first check is 30 s after connecting; wait past it,
 # pinging meanwhile.
 for i in 1 2 3 4; do
@@ -94,8 +93,8 @@ done
 for n in a b c; do
 	check "$n: no connection torn down by a handshake timeout" \
 	    test "$(timeouts "$n")" = 0
-	check "$n: no connection made again (${before[$n]} -> $(connects "$n"))" \
-	    test "$(connects "$n")" = "${before[$n]}"
+	check "$n: no connection made again (${before[$n]} -> $(p2p_connects "$n"))" \
+	    test "$(p2p_connects "$n")" = "${before[$n]}"
 done
 check "a still shows b Connected, P2P" p2p_is a b P2P
 check "a still shows c Connected, P2P" p2p_is a c P2P

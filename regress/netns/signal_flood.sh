@@ -24,7 +24,6 @@ kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 sig_js() { nbd_js a "s['signal']$1"; }
 loglines() { wc -l <"${DIROF[a]}/log"; }
 unknown_dropped() { test "$(sig_js "['droppedUnknownKey']")" -ge "$1"; }
-both_connected() { p2p_is a b P2P && p2p_is b a P2P; }
 
 p2p_new a
 p2p_new b
@@ -96,7 +95,7 @@ check "ice grew by less than 16 MiB ($(((i1 - i0) / 1024)) MiB)" \
 check "no process of a replaced" test "$(nbd_procs a)" = "$procs"
 check "management still Connected" nbd_connected a
 check "signal still Connected" test "$(sig_js "['connected']")" = true
-check "a and b still Connected, P2P" both_connected
+check "a and b still Connected, P2P" p2p_mesh_connected P2P a b
 p2p_ping_check a b
 nbd_stop_check a
 nbd_stop_check b
