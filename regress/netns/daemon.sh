@@ -82,13 +82,24 @@ check "SIGTERM: wireguard-go stopped" sh -c "! kill -0 $wggo 2>/dev/null"
 
 # A forbidden system call (fork) made inside the mgmt child.
 daemon_start || { notok "daemon restarts"; exit 1; }
-victim=$(child_pid mgmt)
+# The child is confined when its filter is on, the last setup step.
+confined() {
+	victim=$(child_pid mgmt)
+	[ -n "$victim" ] &&
+	    grep -q '^Seccomp:[[:space:]]*2' "/proc/$victim/status" 2>/dev/null
+}
+check "forbidden syscall: mgmt child confined" wait_until 10 confined
 kids=$(ps --ppid "$pid" -o pid=)
 timeout 30 gdb -p "$victim" -batch -nx \
     -ex 'call (long)syscall(57)' >"$tmp/gdb" 2>&1
 wait_until 10 sh -c "! kill -0 $pid"
 if kill -0 "$pid" 2>/dev/null; then
 	notok "forbidden syscall: daemon shut down"
+	sed 's/^/# gdb: /' "$tmp/gdb"
+	ps --ppid "$pid" -o pid=,stat=,args= | sed 's/^/# child: /'
+	kill "$pid"
+	wait "$pid"
+	pid=
 else
 	wait "$pid"
 	rc=$?
