@@ -71,6 +71,8 @@ static int	 apply(struct mgmt_sync *, Management__SyncResponse *,
 static void	 host(Management__HostConfig *, char *, int);
 static void	 peer(Management__RemotePeerConfig *, char *, char **, size_t,
 		    char *);
+static void	 sync_map(struct mgmt_sync *, Management__SyncResponse *,
+		    Management__NetworkMap *, Management__PeerConfig *);
 static int	 prefix_is(const struct nbd_prefix *, int, const char *, int);
 static void	 test_prefix(void);
 static void	 test_login(void);
@@ -219,6 +221,23 @@ peer(Management__RemotePeerConfig *p, char *key, char **ips, size_t nips,
 	p->allowedips = ips;
 	p->n_allowedips = nips;
 	p->fqdn = fqdn;
+}
+
+/*
+ * A fresh sync state and a Sync carrying a map that gives us
+ * 100.64.0.7/16; the caller adds the rest.
+ */
+static void
+sync_map(struct mgmt_sync *st, Management__SyncResponse *sr,
+    Management__NetworkMap *nm, Management__PeerConfig *pc)
+{
+	mgmt_sync_init(st, ourkey);
+	management__sync_response__init(sr);
+	management__network_map__init(nm);
+	management__peer_config__init(pc);
+	pc->address = "100.64.0.7/16";
+	nm->peerconfig = pc;
+	sr->networkmap = nm;
 }
 
 static int
@@ -500,20 +519,14 @@ test_map(void)
 	struct rec			 r = { 0 };
 	uint8_t				 ka[KEY_LEN];
 
-	mgmt_sync_init(&st, ourkey);
-	management__sync_response__init(&sr);
-	management__network_map__init(&nm);
-	management__peer_config__init(&pc);
-	pc.address = "100.64.0.7/16";
+	sync_map(&st, &sr, &nm, &pc);
 	pc.fqdn = "me.netbird.selfhosted";
 	peer(&p[0], PEER_A, ipa, 2, "a.netbird.selfhosted");
 	peer(&p[1], ourkey64, ipme, 1, "me.netbird.selfhosted");
 	peer(&p[2], PEER_B, ipb, 1, "b.netbird.selfhosted");
 	nm.serial = 5;
-	nm.peerconfig = &pc;
 	nm.remotepeers = pp;
 	nm.n_remotepeers = 3;
-	sr.networkmap = &nm;
 
 	check(apply(&st, &sr, &r) == MGMT_APPLY_OK && r.nbegin == 1 &&
 	    r.nend == 1 && r.npeer == 2 && r.order_ok,
@@ -613,13 +626,7 @@ test_serial(void)
 	struct mgmt_sync		 st;
 	struct rec			 r = { 0 };
 
-	mgmt_sync_init(&st, ourkey);
-	management__sync_response__init(&sr);
-	management__network_map__init(&nm);
-	management__peer_config__init(&pc);
-	pc.address = "100.64.0.7/16";
-	nm.peerconfig = &pc;
-	sr.networkmap = &nm;
+	sync_map(&st, &sr, &nm, &pc);
 
 	nm.serial = 0;
 	check(apply(&st, &sr, &r) == MGMT_APPLY_OK && r.nbegin == 1,
@@ -691,15 +698,9 @@ test_hostile_peers(void)
 	size_t				 i;
 	int				 all;
 
-	mgmt_sync_init(&st, ourkey);
-	management__sync_response__init(&sr);
-	management__network_map__init(&nm);
-	management__peer_config__init(&pc);
-	pc.address = "100.64.0.7/16";
-	nm.peerconfig = &pc;
+	sync_map(&st, &sr, &nm, &pc);
 	nm.remotepeers = pp;
 	nm.n_remotepeers = 2;
-	sr.networkmap = &nm;
 	peer(&p[0], PEER_B, ips, 1, "b.netbird.selfhosted");
 
 	for (i = 0, all = 1; i < nitems(badkeys); i++) {
@@ -781,13 +782,7 @@ test_limits(void)
 	struct rec			 r = { 0 };
 	size_t				 i, n = NBD_PEERS_MAX + 1;
 
-	mgmt_sync_init(&st, ourkey);
-	management__sync_response__init(&sr);
-	management__network_map__init(&nm);
-	management__peer_config__init(&pc);
-	pc.address = "100.64.0.7/16";
-	nm.peerconfig = &pc;
-	sr.networkmap = &nm;
+	sync_map(&st, &sr, &nm, &pc);
 
 	if ((p = calloc(n, sizeof(*p))) == NULL ||
 	    (pp = calloc(n, sizeof(*pp))) == NULL ||
@@ -856,11 +851,8 @@ test_refused_log(void)
 	struct mgmt_sync		 st;
 	struct rec			 r = { 0 };
 
-	mgmt_sync_init(&st, ourkey);
-	management__sync_response__init(&sr);
-	management__network_map__init(&nm);
-	management__peer_config__init(&pc);
-	sr.networkmap = &nm;
+	sync_map(&st, &sr, &nm, &pc);
+	nm.peerconfig = NULL;
 	nm.serial = 3;
 	check(refusals_logged(&st, &sr, &r) == 1, "a refused map: logged");
 	check(refusals_logged(&st, &sr, &r) == 0 &&
