@@ -49,11 +49,7 @@ check "coturn down: a still shows b Connected, P2P" p2p_is a b P2P
 check "coturn down: b still shows a Connected, P2P" p2p_is b a P2P
 p2p_ping_check a b
 
-p2p_new c
-nbd_up c
-p2p_connect_check a c P2P 30
-p2p_connect_check b c P2P 30
-p2p_ping_check a c
+p2p_join_check c a b
 
 coturn_start "$hub" "$HUBIP" "$TURNPORT" 2>"$tmp/coturn.err" || {
 	notok "coturn starts again"

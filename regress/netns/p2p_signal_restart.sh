@@ -47,12 +47,7 @@ check "b: the connection to a was not made again ($cb -> $(p2p_connects b))" \
     test "$(p2p_connects b)" = "$cb"
 p2p_ping_check a b
 
-p2p_new c
-nbd_up c
-p2p_connect_check a c P2P 30
-p2p_connect_check b c P2P 30
-p2p_ping_check a c
-p2p_ping_check b c
+p2p_join_check c a b
 nbd_up a b c
 for n in a b c; do
 	nbd_stop_check "$n"
