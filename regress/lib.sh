@@ -48,26 +48,30 @@ need_cmd() {
 finish() { [ "$FAILED" -eq 0 ]; exit $?; }
 
 # A daemon under test.  daemon_setup NAME writes $tmp/netbirdd.conf for a
-# daemon in network namespace $ns; daemon_start runs it in the foreground
-# (log in $tmp/log) and waits for its control socket; child_pid ROLE
-# prints the PID of its child with that role.
+# daemon in network namespace $ns, with WireGuard interface $ifname;
+# daemon_start runs it in the foreground (log in $tmp/log) and waits for
+# its control socket; child_pid ROLE prints the PID of its child with
+# that role; if_gone says the interface is no more.
 daemon_setup() {
 	ns=$1$$
 	tmp=$(mktemp -d)
 	pid=
 	conf=$tmp/netbirdd.conf
 	sock=$tmp/netbirdd.sock
+	ifname=nbt$$
 	trap daemon_cleanup EXIT
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
 	cat >"$conf" <<CONF
 management "http://127.0.0.1:1"
-interface "nbt$$"
+interface "$ifname"
 state-dir "$tmp/state"
 log level debug
 CONF
 	chmod 600 "$conf"
 }
+
+if_gone() { ! ip -n "$ns" link show "$ifname" >/dev/null 2>&1; }
 
 daemon_cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

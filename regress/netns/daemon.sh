@@ -49,13 +49,11 @@ check "private key created with mode 0600" \
 for r in $roles; do check_child "$r"; done
 
 pub=$(wg pubkey <"$tmp/state/private.key" 2>/dev/null)
-ifname=nbt$$
 check "interface $ifname is up" \
     sh -c "ip -n $ns link show $ifname | grep -q ',UP'"
 check "wg show: our public key and port 51820" sh -c \
     "test \"\$(ip netns exec $ns wg show $ifname public-key)\" = '$pub' &&
     test \"\$(ip netns exec $ns wg show $ifname listen-port)\" = 51820"
-if_gone() { ! ip -n "$ns" link show "$ifname" >/dev/null 2>&1; }
 wggo=$(pgrep -f "wireguard-go -f $ifname")
 status=$(ctl show status 2>&1)
 check "netbirdctl show status succeeds" test $? -eq 0

@@ -13,7 +13,6 @@ need_root
 need_cmd ip wg wireguard-go gdb ping
 
 daemon_setup nbdnm
-ifname=nbt$$
 nsr=nbdnmr$$		# the remote peer's namespace
 ifr=nbr$$
 rpid=

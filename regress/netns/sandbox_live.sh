@@ -36,7 +36,6 @@ daemon_setup nbsl
 # configuration (0600) stand between an unprivileged user and their
 # contents: the temporary directory itself stays open.
 chmod 755 "$tmp"
-ifname=nbt$$
 uapi=/var/run/wireguard/$ifname.sock
 key=$tmp/state/private.key
 probe=$tmp/state/sandbox-probe
@@ -53,7 +52,6 @@ iface_state() {
 		    sed 's/^[0-9]*: //; s/ qdisc.*//'
 	} 2>/dev/null | sha256sum
 }
-if_gone() { ! ip -n "$ns" link show "$ifname" >/dev/null 2>&1; }
 
 # Start the daemon unless it runs; on the first start remember the
 # interface and the key, on a later one check they came back the same.
