@@ -66,8 +66,9 @@ double	 ms_seconds(int64_t);
 
 /*
  * The push buffer, oldest first, at most MS_MAX_SAMPLES (the oldest
- * dropped on add, with one warning until there is room again).  ms_add_* return 0, or -1 when they refuse, with a
- * warning, a sample that no correct sender makes; nothing is kept then.
+ * dropped on add, with one warning until there is room again).
+ * ms_add_* return 0, or -1 when they refuse, with a warning, a sample
+ * that no correct sender makes; nothing is kept then.
  * ms_add_conn takes this agent's peer id; ms_add_sync keeps one
  * netbird_sync sample and one netbird_sync_phase per phase.  ms_trim
  * drops samples older than MS_MAX_AGE_NS at the front; ms_drop_oldest
