@@ -15,7 +15,9 @@
  */
 
 
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "curlev.h"
@@ -30,6 +32,7 @@ static int	timer_cb(CURLM *, long, void *);
 static void	ev_sock(int, short, void *);
 static void	ev_timer(int, short, void *);
 static void	run(struct curlev *, curl_socket_t, int);
+static const char *elapsed_end(const char *);
 
 void
 curlev_init(struct curlev *cv, struct event_base *base,
@@ -142,4 +145,50 @@ run(struct curlev *cv, curl_socket_t fd, int flags)
 	rc = curl_multi_socket_action(cv->multi, fd, flags, &running);
 	cv->in_curl--;
 	cv->action(cv->arg, rc);
+}
+
+/*
+ * Why a transfer failed: libcurl's message in errbuf, else the text of
+ * rc, into buf (len > 0 bytes), cut to fit.  The elapsed times libcurl
+ * puts in some messages ("after 3 ms") are left out: they differ from
+ * one attempt to the next, and a reason is logged once while it stays.
+ */
+const char *
+curlev_why(char *buf, size_t len, const char *errbuf, CURLcode rc)
+{
+	const char	*s, *e;
+	size_t		 n = 0;
+
+	if (len == 0)
+		fatalx("%s: no room", __func__);
+	s = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+	while (*s != '\0' && n + 1 < len) {
+		if ((e = elapsed_end(s)) != NULL) {
+			s = e;
+			continue;
+		}
+		buf[n++] = *s++;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Past " after DIGITS ms" or " after DIGITS milliseconds" at s, or NULL. */
+static const char *
+elapsed_end(const char *s)
+{
+	static const char	*units[] = { " ms", " milliseconds" };
+	size_t			 i, ulen;
+
+	if (strncmp(s, " after ", 7) != 0 || !isdigit((unsigned char)s[7]))
+		return NULL;
+	for (s += 7; isdigit((unsigned char)*s); s++)
+		;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		ulen = strlen(units[i]);
+		if (strncmp(s, units[i], ulen) == 0 &&
+		    !isalnum((unsigned char)s[ulen]))
+			return s + ulen;
+	}
+	return NULL;
 }

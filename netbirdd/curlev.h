@@ -39,5 +39,6 @@ struct curlev {
 void	curlev_init(struct curlev *, struct event_base *,
 	    void (*)(void *, CURLMcode), void *);
 void	curlev_clear(struct curlev *);
+const char *curlev_why(char *, size_t, const char *, CURLcode);
 
 #endif

@@ -579,8 +579,7 @@ call_status(struct grpc_call *c, CURLcode res, int *code, const char **msg)
 	}
 	if (res != CURLE_OK) {
 		*code = GRPC_UNAVAILABLE;
-		*msg = c->errbuf[0] != '\0' ? c->errbuf :
-		    curl_easy_strerror(res);
+		*msg = curlev_why(c->lmsg, sizeof(c->lmsg), c->errbuf, res);
 		return;
 	}
 	if (c->http_status != 200) {

@@ -632,14 +632,13 @@ push_config_done(CURLcode res, long status)
 {
 	struct rconf	 rc;
 	const char	*why = NULL;
-	char		 url[CTL_URL_LEN];
+	char		 url[CTL_URL_LEN], errs[CURL_ERROR_SIZE];
 
 	strlcpy(url, push.url, sizeof(url));
 	if (push.toolong)
 		why = "answer longer than 4096 bytes";
 	else if (res != CURLE_OK)
-		why = push.errbuf[0] != '\0' ? push.errbuf :
-		    curl_easy_strerror(res);
+		why = curlev_why(errs, sizeof(errs), push.errbuf, res);
 	else if (status < 200 || status > 299)
 		why = "HTTP error";
 	else {
@@ -684,8 +683,7 @@ push_post_done(CURLcode res, long status)
 		push.failing = 0;
 	} else {
 		if (res != CURLE_OK)
-			strlcpy(why, push.errbuf[0] != '\0' ? push.errbuf :
-			    curl_easy_strerror(res), sizeof(why));
+			curlev_why(why, sizeof(why), push.errbuf, res);
 		else
 			snprintf(why, sizeof(why), "HTTP %ld", status);
 		if (!push.failing)

@@ -202,6 +202,7 @@ multi_action(void *arg, CURLMcode rc)
 {
 	struct ws_conn	*c = arg;
 	CURLMsg		*m;
+	char		 why[CURL_ERROR_SIZE];
 	int		 left;
 
 	if (rc != CURLM_OK) {
@@ -213,8 +214,8 @@ multi_action(void *arg, CURLMcode rc)
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		if (m->data.result != CURLE_OK) {
-			conn_fail(c, "%s", c->errbuf[0] != '\0' ? c->errbuf :
-			    curl_easy_strerror(m->data.result));
+			conn_fail(c, "%s", curlev_why(why, sizeof(why),
+			    c->errbuf, m->data.result));
 			return;
 		}
 		conn_connected(c);
@@ -461,6 +462,7 @@ ev_read(int fd, short ev, void *arg)
 {
 	struct ws_conn	*c = arg;
 	CURLcode	 rc;
+	char		 why[CURL_ERROR_SIZE];
 	size_t		 n, want;
 	int		 i;
 
@@ -477,8 +479,8 @@ ev_read(int fd, short ev, void *arg)
 		if (rc == CURLE_AGAIN)
 			return;
 		if (rc != CURLE_OK) {
-			conn_fail(c, "receive: %s", c->errbuf[0] != '\0' ?
-			    c->errbuf : curl_easy_strerror(rc));
+			conn_fail(c, "receive: %s", curlev_why(why, sizeof(why),
+			    c->errbuf, rc));
 			return;
 		}
 		if (n == 0) {
@@ -671,6 +673,7 @@ out_flush(struct ws_conn *c)
 {
 	struct ws_chunk	*k;
 	CURLcode	 rc;
+	char		 why[CURL_ERROR_SIZE];
 	size_t		 len, n;
 
 	c->flush_soon = 0;	/* this is it */
@@ -690,8 +693,8 @@ out_flush(struct ws_conn *c)
 			return 0;
 		}
 		if (rc != CURLE_OK) {
-			conn_fail(c, "send: %s", c->errbuf[0] != '\0' ?
-			    c->errbuf : curl_easy_strerror(rc));
+			conn_fail(c, "send: %s", curlev_why(why, sizeof(why),
+			    c->errbuf, rc));
 			return -1;
 		}
 		c->again = 0;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "curlev.h"
 #include "grpc.h"
 
 #define MAXMSGS		64
@@ -55,6 +56,7 @@ static void	 test_empty_feed(void);
 static void	 test_encode(void);
 static void	 test_hostile(void);
 static void	 test_percent(void);
+static void	 test_curl_why(void);
 
 static void
 check(int ok, const char *what)
@@ -476,6 +478,38 @@ test_percent(void)
 	    "status code names, out-of-range codes included");
 }
 
+/* curlev_why(): the reason grpc and ws give for a failed transfer. */
+static void
+test_curl_why(void)
+{
+	char	a[CURL_ERROR_SIZE], b[CURL_ERROR_SIZE], small[8];
+
+	curlev_why(a, sizeof(a), "Failed to connect to 10.0.0.1 port 443 "
+	    "after 0 ms: Couldn't connect to server", CURLE_COULDNT_CONNECT);
+	curlev_why(b, sizeof(b), "Failed to connect to 10.0.0.1 port 443 "
+	    "after 3012 ms: Couldn't connect to server",
+	    CURLE_COULDNT_CONNECT);
+	check(strcmp(a, b) == 0 && strcmp(a, "Failed to connect to 10.0.0.1 "
+	    "port 443: Couldn't connect to server") == 0,
+	    "two attempts that differ only in elapsed time give one reason");
+	curlev_why(a, sizeof(a), "Connection timed out after 10001 "
+	    "milliseconds", CURLE_OPERATION_TIMEDOUT);
+	check(strcmp(a, "Connection timed out") == 0,
+	    "\"after N milliseconds\" is left out too");
+	curlev_why(a, sizeof(a), "", CURLE_COULDNT_RESOLVE_HOST);
+	check(strcmp(a, curl_easy_strerror(CURLE_COULDNT_RESOLVE_HOST)) == 0,
+	    "an empty error buffer gives the code's text");
+	curlev_why(a, sizeof(a), "done after 5 msgs, after 7 mss, after ms, "
+	    "after 9", CURLE_RECV_ERROR);
+	check(strcmp(a, "done after 5 msgs, after 7 mss, after ms, "
+	    "after 9") == 0, "only whole elapsed-time phrases are cut");
+	curlev_why(a, sizeof(a), " after 1 ms after 2 ms", CURLE_RECV_ERROR);
+	check(a[0] == '\0', "a message of nothing but times gives nothing");
+	curlev_why(small, sizeof(small), "0123456789 after 1 ms",
+	    CURLE_RECV_ERROR);
+	check(strcmp(small, "0123456") == 0, "the output is cut to fit");
+}
+
 int
 main(void)
 {
@@ -491,5 +525,6 @@ main(void)
 	test_encode();
 	test_hostile();
 	test_percent();
+	test_curl_why();
 	return failed;
 }
