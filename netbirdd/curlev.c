@@ -177,12 +177,13 @@ curlev_why(char *buf, size_t len, const char *errbuf, CURLcode rc)
 static const char *
 elapsed_end(const char *s)
 {
+	static const char	 after[] = " after ";
 	static const char	*units[] = { " ms", " milliseconds" };
-	size_t			 i, ulen;
+	size_t			 i, ulen, alen = sizeof(after) - 1;
 
-	if (strncmp(s, " after ", 7) != 0 || !isdigit((unsigned char)s[7]))
+	if (strncmp(s, after, alen) != 0 || !isdigit((unsigned char)s[alen]))
 		return NULL;
-	for (s += 7; isdigit((unsigned char)*s); s++)
+	for (s += alen; isdigit((unsigned char)*s); s++)
 		;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		ulen = strlen(units[i]);

@@ -65,11 +65,11 @@ echo "# reason given: $reason"
 check "management down: the interface is up meanwhile" \
     sh -c "ip -n ${NSOF[a]} link show ${IFOF[a]} | grep -q ',UP'"
 sleep 4
-n=$(grep -c "^mgmt: management $url: .*retrying" "${DIROF[a]}/log")
+said=$(grep "^mgmt: management $url: .*retrying" "${DIROF[a]}/log")
+n=$(printf '%s\n' "$said" | grep -c .)
 check "management down: said once in 4 s, not per attempt ($n line)" \
     test "$n" = 1
-[ "$n" = 1 ] ||
-    grep "^mgmt: management $url: .*retrying" "${DIROF[a]}/log" | sed 's/^/# /'
+[ "$n" = 1 ] || printf '%s\n' "$said" | sed 's/^/# /'
 srv_start s "$port" || { notok "management server starts"; finish; }
 check "management up: a Connected within 30 s" wait_until 30 nbd_connected a
 check "management up: a registered and configured from the map" \

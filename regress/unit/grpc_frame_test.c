@@ -16,7 +16,8 @@
 
 /*
  * Unit tests for the gRPC Length-Prefixed-Message reader, the framer and
- * the grpc-message decoder in netbirdd/grpc.c.
+ * the grpc-message decoder in netbirdd/grpc.c, and for the failure
+ * reasons curlev_why() gives it from libcurl.
  */
 
 #include <stdint.h>
